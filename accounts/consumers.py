@@ -1,0 +1,55 @@
+"""ws/me/: one socket per open page of a signed-in person, for personal events."""
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+CLOSE_UNAUTHENTICATED = 4401
+MAX_FRAME_BYTES = 4096
+
+
+class MeConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        """Accept signed-in people only and join their personal group."""
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            # Accept first so that the client can read why it was turned away.
+            await self.accept()
+            await self.send_json(
+                {"type": "error", "code": "auth_required", "message": "Sign in first."}
+            )
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.group_name = user.group_name
+        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        """Leave the personal group."""
+        if getattr(self, "group_name", None):
+            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Answer pings; refuse anything else with an error frame."""
+        if bytes_data is not None or text_data is None or len(text_data) > MAX_FRAME_BYTES:
+            await self.send_json({"type": "error", "code": "bad_frame"})
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            await self.send_json({"type": "error", "code": "bad_json"})
+            return
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self.send_json({"type": "error", "code": "unknown_type"})
+
+    async def notification_new(self, event):
+        """Forward a notification to the page."""
+        await self.send_json(
+            {
+                "type": "notification",
+                "kind": event["kind"],
+                "text": event["text"],
+                "url": event["url"],
+                "data": event["data"],
+            }
+        )

@@ -1,0 +1,44 @@
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+HANDLE_MAX_LENGTH = 15
+# Paths and words a handle must not take, so that /@<handle> never shadows a page.
+RESERVED_HANDLES = frozenset(
+    {
+        "admin",
+        "api",
+        "static",
+        "media",
+        "spaces",
+        "settings",
+        "accounts",
+        "healthz",
+        "me",
+        "notifications",
+        "home",
+        "login",
+        "logout",
+        "signup",
+        "support",
+        "help",
+        "root",
+        "system",
+    }
+)
+
+
+handle_format = RegexValidator(
+    regex=r"^[A-Za-z0-9_]+\Z",
+    message=_("A handle may contain only letters, digits and underscores."),
+    code="invalid_handle",
+)
+
+
+def handle_not_reserved(value: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    if value.lower() in RESERVED_HANDLES:
+        raise ValidationError(_("This handle is reserved."), code="reserved_handle")
+
+
+handle_validators = [handle_format, handle_not_reserved]

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from timeline import views
+
+app_name = "timeline"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("tweets/", views.tweet_create, name="tweet_create"),
+    path("tweets/<int:tweet_id>/", views.tweet_detail, name="tweet"),
+]

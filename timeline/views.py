@@ -1,0 +1,73 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from timeline import selectors, services
+from timeline.forms import TweetForm
+
+
+@require_GET
+def home(request):
+    """The home timeline for a signed-in person, a welcome page for everyone else."""
+    if not request.user.is_authenticated:
+        return render(request, "timeline/welcome.html")
+    try:
+        page = selectors.home_timeline(user=request.user, before=request.GET.get("before"))
+    except ValidationError as error:
+        return HttpResponseBadRequest(" ".join(error.messages))
+    if request.htmx_target == "tweet-list":
+        return render(request, "timeline/_tweet_page.html", {"page": page})
+    return render(request, "timeline/home.html", {"page": page, "form": TweetForm()})
+
+
+@login_required
+@require_POST
+def tweet_create(request):
+    """Post a tweet or a reply; htmx gets the new card and a fresh compose box."""
+    form = TweetForm(request.POST)
+    reply_to = None
+    tweet = None
+    if form.is_valid():
+        try:
+            if form.cleaned_data["reply_to"]:
+                reply_to = selectors.tweet_get(
+                    tweet_id=form.cleaned_data["reply_to"], viewer=request.user
+                )
+            tweet = services.tweet_create(
+                author=request.user, text=form.cleaned_data["text"], reply_to=reply_to
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error("text", message)
+    if tweet is None:
+        context = {"form": form, "reply_to": reply_to}
+        if request.htmx:
+            return render(request, "timeline/_compose.html", context, status=400)
+        return render(request, "timeline/compose_error.html", context, status=400)
+    if request.htmx:
+        fresh = TweetForm(initial={"reply_to": reply_to.pk if reply_to else None})
+        return render(
+            request,
+            "timeline/_compose_done.html",
+            {
+                "form": fresh,
+                "tweet": selectors.tweet_get(tweet_id=tweet.pk, viewer=request.user),
+                "reply_to": reply_to,
+            },
+        )
+    return redirect(reply_to or "timeline:home")
+
+
+@require_GET
+def tweet_detail(request, tweet_id):
+    """A tweet with its replies and, for signed-in people, a reply box."""
+    tweet = selectors.tweet_get(tweet_id=tweet_id, viewer=request.user)
+    replies = selectors.tweet_replies(tweet=tweet, viewer=request.user)
+    form = TweetForm(initial={"reply_to": tweet.pk})
+    return render(
+        request,
+        "timeline/tweet.html",
+        {"tweet": tweet, "replies": replies, "form": form, "reply_to": tweet},
+    )
