@@ -7,18 +7,27 @@ import warnings
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "GIF", "WEBP"}
 
 
+def _too_many_pixels() -> ValidationError:
+    side = int(settings.AVATAR_MAX_PIXELS**0.5)
+    return ValidationError(
+        _("The image has too many pixels: at most %(side)s × %(side)s.") % {"side": side},
+        code="avatar_too_many_pixels",
+    )
+
+
 def avatar_from_upload(upload) -> ContentFile:
     """Return a square JPEG made from an uploaded image, or raise ValidationError."""
     if upload.size > settings.AVATAR_MAX_BYTES:
         raise ValidationError(
-            _("The image is too large: at most %(mb)s MB.")
-            % {"mb": settings.AVATAR_MAX_BYTES // (1024 * 1024)},
+            _("The image is too large: at most %(size)s.")
+            % {"size": filesizeformat(settings.AVATAR_MAX_BYTES)},
             code="avatar_too_large",
         )
     upload.seek(0)
@@ -33,18 +42,12 @@ def avatar_from_upload(upload) -> ContentFile:
                 )
             width, height = image.size
             if width * height > settings.AVATAR_MAX_PIXELS:
-                raise ValidationError(
-                    _("The image has too many pixels: at most %(side)s × %(side)s.")
-                    % {"side": int(settings.AVATAR_MAX_PIXELS**0.5)},
-                    code="avatar_too_many_pixels",
-                )
+                raise _too_many_pixels()
             image.load()
     except ValidationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError(
-            _("The image has too many pixels."), code="avatar_too_many_pixels"
-        ) from None
+        raise _too_many_pixels() from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationError(
             _("This file is not an image we can read."), code="avatar_not_image"

@@ -24,7 +24,7 @@ def profile(request, handle):
         else profile_timeline(author=person, viewer=request.user, before=request.GET.get("before"))
     )
     context = {"person": person, "page": page, "hidden": hidden}
-    if request.htmx_target == "tweet-list":
+    if request.htmx_target == "more-tweets":
         return render(request, "timeline/_tweet_page.html", context)
     return render(request, "accounts/profile.html", context)
 

@@ -92,7 +92,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = env.bool("DATABASE_POOL", default=True)
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = env.bool(
+        "DATABASE_POOL", default=not DEBUG
+    )
 else:
     # A file, so that a live Daphne process in the browser tests sees the test data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}

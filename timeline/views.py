@@ -17,7 +17,7 @@ def home(request):
         page = selectors.home_timeline(user=request.user, before=request.GET.get("before"))
     except ValidationError as error:
         return HttpResponseBadRequest(" ".join(error.messages))
-    if request.htmx_target == "tweet-list":
+    if request.htmx_target == "more-tweets":
         return render(request, "timeline/_tweet_page.html", {"page": page})
     return render(request, "timeline/home.html", {"page": page, "form": TweetForm()})
 

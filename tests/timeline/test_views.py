@@ -1,0 +1,92 @@
+import pytest
+
+from accounts.services import follow_create
+from tests.factories import TweetFactory
+from timeline.models import Tweet
+
+HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "compose"}
+
+
+def test_compose_with_htmx_returns_the_new_card_and_a_fresh_box(alice_client, alice):
+    response = alice_client.post("/tweets/", {"text": "Hello, Spaces!"}, **HTMX)
+
+    tweet = Tweet.objects.get()
+    assert (tweet.author, tweet.text) == (alice, "Hello, Spaces!")
+    assert f'id="tweet-{tweet.pk}"' in response.text
+    assert 'hx-swap-oob="afterbegin:#tweet-list"' in response.text
+    assert "></textarea>" in response.text  # the compose box is empty again
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("", "Write something first."), ("y" * 281, "this one has 281")],
+)
+def test_a_bad_tweet_keeps_the_text_and_shows_the_error(alice_client, text, message):
+    response = alice_client.post("/tweets/", {"text": text}, **HTMX)
+
+    assert response.status_code == 400
+    assert message in response.text
+    assert f">{text}</textarea>" in response.text
+    assert Tweet.objects.count() == 0
+
+
+def test_compose_without_javascript_redirects_home(alice_client):
+    response = alice_client.post("/tweets/", {"text": "plain form"})
+
+    assert response.headers["Location"] == "/"
+    assert Tweet.objects.get().text == "plain form"
+
+
+def test_a_reply_appears_under_the_tweet(alice_client, bob):
+    tweet = TweetFactory(author=bob, text="Question?")
+
+    alice_client.post("/tweets/", {"text": "Answer!", "reply_to": tweet.pk}, **HTMX)
+
+    page = alice_client.get(tweet.get_absolute_url())
+    assert "Answer!" in page.text
+    assert "Replying to @bob" in page.text
+
+
+def test_anonymous_people_cannot_tweet(client, db):
+    response = client.post("/tweets/", {"text": "hi"})
+
+    assert response.headers["Location"].startswith("/accounts/login/")
+    assert Tweet.objects.count() == 0
+
+
+def test_tweets_turn_links_and_mentions_into_safe_links(alice_client, alice, bob):
+    TweetFactory(
+        author=alice,
+        text='<script>alert("x")</script> see https://example.com/a?b=1&c=2. cc @bob',
+    )
+
+    html = alice_client.get("/").text
+
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert '<a href="https://example.com/a?b=1&amp;c=2" rel="nofollow noopener ugc"' in html
+    assert '<a href="/@bob/" class="mention">@bob</a>' in html
+
+
+def test_load_more_returns_the_next_page_as_a_partial(alice_client, alice, bob):
+    follow_create(follower=alice, followee=bob)
+    tweets = TweetFactory.create_batch(25, author=bob)
+
+    first = alice_client.get("/")
+    more = alice_client.get(
+        f"/?before={first.context['page'].next_before}",
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="more-tweets",
+    )
+
+    assert "<html" not in more.text
+    assert f'id="tweet-{tweets[0].pk}"' in more.text
+    assert f'id="tweet-{tweets[24].pk}"' in first.text
+    assert "Load more" not in more.text
+
+
+def test_a_bad_cursor_is_a_400_with_a_reason(alice_client):
+    response = alice_client.get("/?before=nope")
+
+    assert response.status_code == 400
+    assert response.text == "Invalid page cursor."
