@@ -71,7 +71,7 @@ def _relationship_response(request, handle, action):
         return redirect(target)
     if request.htmx:
         person = selectors.profile_get(handle=target.handle, viewer=request.user)
-        return render(request, "accounts/_relationship.html", {"person": person})
+        return render(request, "accounts/_relationship_update.html", {"person": person})
     return redirect(target)
 
 

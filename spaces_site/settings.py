@@ -20,7 +20,7 @@ env = environ.Env()
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env(
     "DJANGO_SECRET_KEY",
-    default="insecure-development-key-change-me-in-production-0123456789",
+    default="django-insecure-development-key-set-DJANGO_SECRET_KEY-in-production",
 )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])

@@ -45,6 +45,7 @@ BEFORE = OpenApiParameter("before", int, description="Cursor: the next_before of
 
 class TweetListApi(APIView):
     @extend_schema(
+        operation_id="tweets_list",
         parameters=[OpenApiParameter("author", str, required=True), BEFORE],
         responses=TweetPageOutput,
     )
@@ -81,7 +82,7 @@ class TweetListApi(APIView):
 
 
 class TweetDetailApi(APIView):
-    @extend_schema(responses=TweetOutput)
+    @extend_schema(operation_id="tweets_retrieve", responses=TweetOutput)
     def get(self, request, tweet_id):
         """A tweet with its replies."""
         tweet = selectors.tweet_get(tweet_id=tweet_id, viewer=request.user)

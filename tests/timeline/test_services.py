@@ -3,9 +3,9 @@ from django.core.exceptions import ValidationError
 
 from accounts.services import block_create
 from core.ratelimit import RateLimited
+from tests.factories import TweetFactory
 from timeline.models import Tweet
 from timeline.services import TWEETS_PER_MINUTE, tweet_create
-from tests.factories import TweetFactory
 
 
 def test_it_posts_a_tweet_trimmed(alice):

@@ -1,0 +1,6 @@
+"""Settings for the Daphne process that browser tests start: the suite's own tweaks."""
+
+from spaces_site.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
