@@ -93,6 +93,19 @@ def alice_client(client, alice):
 
 
 @pytest.fixture
+def api():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def alice_api(api, alice):
+    api.force_authenticate(alice)
+    return api
+
+
+@pytest.fixture
 def password():
     return PASSWORD
 

@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -35,9 +36,18 @@ def parse_cursor(before) -> int | None:
 
 def visible_tweets(viewer) -> QuerySet:
     """Tweets with what a card shows, leaving out accounts hidden from the viewer."""
+    # A correlated subquery, not a JOIN + GROUP BY: the database counts replies only for
+    # the page of rows it returns, not for every tweet it considers.
+    replies = (
+        Tweet.objects.filter(reply_to=OuterRef("pk"))
+        .order_by()
+        .values("reply_to")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         Tweet.objects.select_related("author", "reply_to__author")
-        .annotate(reply_count=Count("replies"))
+        .annotate(reply_count=Coalesce(Subquery(replies), 0))
         .exclude(author__in=hidden_user_ids(viewer))
         .filter(author__is_active=True)
         .order_by("-id")
