@@ -1,9 +1,16 @@
 """ws/me/: one socket per open page of a signed-in person, for personal events."""
 
+import time
+
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from accounts.models import Follow
 
 CLOSE_UNAUTHENTICATED = 4401
 MAX_FRAME_BYTES = 4096
+LIVE_BAR_GROUP = "livebar"
+FOLLOWING_TTL = 30  # seconds a socket trusts its copy of whom the person follows
 
 
 class MeConsumer(AsyncJsonWebsocketConsumer):
@@ -20,12 +27,15 @@ class MeConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group_name = user.group_name
         await self.channel_layer.group_add(self.group_name, self.channel_name)
+        await self.channel_layer.group_add(LIVE_BAR_GROUP, self.channel_name)
+        await self._load_following()
         await self.accept()
 
     async def disconnect(self, code):
         """Leave the personal group."""
         if getattr(self, "group_name", None):
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
+            await self.channel_layer.group_discard(LIVE_BAR_GROUP, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """Answer pings; refuse anything else with an error frame."""
@@ -53,3 +63,17 @@ class MeConsumer(AsyncJsonWebsocketConsumer):
                 "data": event["data"],
             }
         )
+
+    async def livebar_changed(self, event):
+        """Tell the page to refresh its live bar when it concerns someone the person follows."""
+        if time.monotonic() - self.following_loaded_at > FOLLOWING_TTL:
+            await self._load_following()
+        if self.following.intersection(event["user_ids"]):
+            await self.send_json({"type": "livebar.changed", "space": event["space"]})
+
+    async def _load_following(self):
+        user = self.scope["user"]
+        self.following = await database_sync_to_async(
+            lambda: set(Follow.objects.filter(follower=user).values_list("followee_id", flat=True))
+        )()
+        self.following_loaded_at = time.monotonic()

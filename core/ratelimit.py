@@ -1,6 +1,7 @@
 """A fixed-window rate limit on the shared cache (Redis)."""
 
 import logging
+import time
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -28,3 +29,23 @@ def rate_limit(*, key: str, limit: int, period: int, message: str) -> None:
         return
     if hits > limit:
         raise RateLimited(message, code="rate_limited")
+
+
+class TokenBucket:
+    """An in-memory bucket for one connection: `rate` tokens a second, up to `burst`."""
+
+    def __init__(self, *, rate: float, burst: int, clock=time.monotonic):
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self.tokens = float(burst)
+        self.updated = self.clock()
+
+    def take(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False

@@ -5,5 +5,22 @@ from rooms import views
 app_name = "rooms"
 
 urlpatterns = [
-    path("", views.directory, name="directory"),
+    path("spaces/", views.directory, name="directory"),
+    path("spaces/new/", views.space_create, name="create"),
+    path("spaces/mine/", views.dashboard, name="dashboard"),
+    path("spaces/live-bar/", views.live_bar, name="live_bar"),
+    path("spaces/<str:code>/state", views.space_state, name="state"),
+    path("spaces/<str:code>/manage/", views.space_manage, name="manage"),
+    path("spaces/<str:code>/start/", views.space_start, name="start"),
+    path("spaces/<str:code>/end/", views.space_end, name="end"),
+    path("spaces/<str:code>/policy/", views.policy_set, name="policy"),
+    path("spaces/<str:code>/cohosts/", views.cohost_add, name="cohost_add"),
+    path(
+        "spaces/<str:code>/cohosts/<int:participant_id>/remove/",
+        views.cohost_remove,
+        name="cohost_remove",
+    ),
+    path("spaces/<str:code>/pins/", views.pin_add, name="pin_add"),
+    path("spaces/<str:code>/pins/<int:tweet_id>/remove/", views.pin_remove, name="pin_remove"),
+    path("s/<str:code>/", views.space_page, name="space"),
 ]

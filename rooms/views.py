@@ -1,8 +1,271 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from rooms import selectors, services
+from rooms.errors import error_message
+from rooms.forms import HandleForm, PinForm, PolicyForm, SpaceForm
+from rooms.models import REACTIONS, Participant
+
+
+def _anon_id(request) -> str:
+    """Give an anonymous browser a signed identity in its session, once."""
+    if request.user.is_authenticated:
+        return ""
+    if not request.session.get("anon_id"):
+        request.session["anon_id"] = secrets.token_hex(16)
+    return request.session["anon_id"]
+
+
+@require_GET
+def space_page(request, code):
+    """The Space at its public link, for anyone: live room, upcoming or ended page."""
+    space = selectors.space_get(code)
+    context = {"space": space}
+    if space.is_over:
+        return render(request, "rooms/space_over.html", context)
+    if not space.is_live:
+        return render(request, "rooms/space_upcoming.html", context)
+    _anon_id(request)
+    context.update(reactions=REACTIONS, strings=_room_strings())
+    return render(request, "rooms/space.html", context)
+
+
+def _room_strings() -> dict:
+    """The words the room's script shows, in the page's language."""
+    return {
+        "host": _("Host"),
+        "cohost": _("Co-host"),
+        "speaker": _("Speaker"),
+        "muted": _("Muted"),
+        "listening_one": _("1 listening"),
+        "listening_many": _("%(count)s listening"),
+        "approve": _("Approve"),
+        "decline": _("Decline"),
+        "invite": _("Invite to speak"),
+        "invited": _("Invited"),
+        "mute": _("Mute"),
+        "demote": _("Move to listeners"),
+        "remove": _("Remove"),
+        "ban": _("Remove and block"),
+        "make_cohost": _("Make co-host"),
+        "unmake_cohost": _("Remove as co-host"),
+        "connected": _("Connected"),
+        "reconnecting": _("Connection lost. Reconnecting…"),
+        "copied": _("Link copied."),
+        "removed": _("You were removed from this Space."),
+        "ended": _("This Space has ended."),
+        "no_listeners": _("Nobody is listed yet: listeners can listen anonymously."),
+        "actions_for": _("Actions for %(name)s"),
+    }
+
+
+@never_cache
+@require_GET
+def space_state(request, code):
+    """The room's snapshot as JSON: what a client resyncs from."""
+    space = selectors.space_get(code)
+    me = selectors.participant_for(space, user=request.user, anon_id=_anon_id(request))
+    return JsonResponse(selectors.space_snapshot(space, me))
 
 
 @require_GET
 def directory(request):
-    """The Spaces directory (live and upcoming Spaces arrive with the rooms models)."""
-    return render(request, "rooms/directory.html")
+    """Live and upcoming Spaces, searchable by title, host and topic."""
+    query = request.GET.get("q", "")[:100]
+    context = {
+        "query": query,
+        **selectors.directory(query=query, viewer=request.user),
+    }
+    if request.htmx_target == "space-results":
+        return render(request, "rooms/_directory_results.html", context)
+    return render(request, "rooms/directory.html", context)
+
+
+@require_GET
+def live_bar(request):
+    """The live bar's bubbles, re-fetched when a followed account's Space changes."""
+    return render(
+        request, "rooms/_live_bar.html", {"live_spaces": selectors.live_bar(request.user)}
+    )
+
+
+@login_required
+def space_create(request):
+    """Create a Space and go live now."""
+    form = SpaceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            space = services.space_create(
+                host=request.user,
+                title=form.cleaned_data["title"],
+                topics=form.topic_list(),
+                speak_policy=form.cleaned_data["speak_policy"],
+                record=form.cleaned_data["record"],
+                captions=form.cleaned_data["captions"],
+                start_now=True,
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            return redirect(space)
+    return render(request, "rooms/space_form.html", {"form": form})
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    """The host dashboard: my Spaces, live, upcoming and ended."""
+    return render(request, "rooms/dashboard.html", selectors.hosted_by(request.user))
+
+
+@login_required
+@require_GET
+def space_manage(request, code):
+    """Manage a Space: co-hosts, pins, who can speak; start or end it."""
+    space = selectors.manageable_space(code=code, user=request.user)
+    cohosts = selectors.present(space).filter(role=Participant.Role.COHOST).select_related("user")
+    return render(
+        request,
+        "rooms/manage.html",
+        {
+            "space": space,
+            "cohosts": list(cohosts),
+            "pins": selectors.pins(space),
+            "policy_form": PolicyForm(initial={"speak_policy": space.speak_policy}),
+            "handle_form": HandleForm(),
+            "pin_form": PinForm(),
+            "is_host": space.host_id == request.user.pk,
+        },
+    )
+
+
+def _manage_action(request, code, run):
+    """Run one management action and come back to the manage page with its outcome."""
+    space = selectors.manageable_space(code=code, user=request.user)
+    try:
+        message = run(space)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, error_message(error))
+    else:
+        if message:
+            messages.success(request, message)
+    if space.is_over:
+        return redirect(space)
+    return redirect("rooms:manage", code=space.code)
+
+
+@login_required
+@require_POST
+def space_start(request, code):
+    """Start a scheduled Space now (host only)."""
+
+    def run(space):
+        services.space_start(space=space, actor=request.user)
+        return _("You are live.")
+
+    return _manage_action(request, code, run)
+
+
+@login_required
+@require_POST
+def space_end(request, code):
+    """End a live Space for everyone (host only)."""
+
+    def run(space):
+        services.space_end(space=space, actor=request.user)
+        return _("The Space has ended.")
+
+    return _manage_action(request, code, run)
+
+
+@login_required
+@require_POST
+def policy_set(request, code):
+    """Change who can request to speak."""
+    form = PolicyForm(request.POST)
+
+    def run(space):
+        if not form.is_valid():
+            raise ValidationError(_("Choose who can request to speak."))
+        services.speak_policy_set(
+            space=space, actor=request.user, policy=form.cleaned_data["speak_policy"]
+        )
+        return _("Saved.")
+
+    return _manage_action(request, code, run)
+
+
+@login_required
+@require_POST
+def cohost_add(request, code):
+    """Make someone who is in the Space a co-host, by handle (host only)."""
+    form = HandleForm(request.POST)
+
+    def run(space):
+        if not form.is_valid():
+            raise ValidationError(_("Give the handle of someone in this Space."))
+        handle = form.cleaned_data["handle"].strip().lstrip("@")
+        seat = selectors.present(space).filter(user__handle__iexact=handle).first()
+        if seat is None:
+            raise ValidationError(
+                _("@%(handle)s is not in this Space right now.") % {"handle": handle}
+            )
+        services.cohost_add(space=space, actor=request.user, participant_id=seat.pk)
+        return _("@%(handle)s is now a co-host.") % {"handle": seat.user.handle}
+
+    return _manage_action(request, code, run)
+
+
+@login_required
+@require_POST
+def cohost_remove(request, code, participant_id):
+    """Take co-hosting away (host only)."""
+
+    def run(space):
+        services.cohost_remove(space=space, actor=request.user, participant_id=participant_id)
+        return _("Co-host removed.")
+
+    return _manage_action(request, code, run)
+
+
+@login_required
+@require_POST
+def pin_add(request, code):
+    """Pin a tweet at the top of the Space."""
+    form = PinForm(request.POST)
+
+    def run(space):
+        if not form.is_valid():
+            raise ValidationError(form.errors["tweet"])
+        services.pin_add(space=space, actor=request.user, tweet_id=form.cleaned_data["tweet"])
+        return _("Pinned.")
+
+    return _manage_action(request, code, run)
+
+
+@login_required
+@require_POST
+def pin_remove(request, code, tweet_id):
+    """Unpin a tweet."""
+
+    def run(space):
+        services.pin_remove(space=space, actor=request.user, tweet_id=tweet_id)
+        return _("Unpinned.")
+
+    return _manage_action(request, code, run)

@@ -29,7 +29,7 @@ urlpatterns = [
     path("", include("timeline.urls")),
     path("", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
-    path("spaces/", include("rooms.urls")),
+    path("", include("rooms.urls")),
     path("api/", include(api_patterns)),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

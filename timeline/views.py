@@ -4,6 +4,7 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from rooms.selectors import live_bar
 from timeline import selectors, services
 from timeline.forms import TweetForm
 
@@ -19,7 +20,8 @@ def home(request):
         return HttpResponseBadRequest(" ".join(error.messages))
     if request.htmx_target == "more-tweets":
         return render(request, "timeline/_tweet_page.html", {"page": page})
-    return render(request, "timeline/home.html", {"page": page, "form": TweetForm()})
+    context = {"page": page, "form": TweetForm(), "live_spaces": live_bar(request.user)}
+    return render(request, "timeline/home.html", context)
 
 
 @login_required

@@ -40,6 +40,10 @@ function bumpBadge() {
 if (document.body.dataset.user) {
   connectSocket("/ws/me/", {
     onMessage(message) {
+      if (message.type === "livebar.changed") {
+        // The live bar (an htmx partial) refreshes itself on this event.
+        document.body.dispatchEvent(new CustomEvent("livebar-changed"));
+      }
       if (message.type === "notification") {
         bumpBadge();
         addToList(message);

@@ -1,7 +1,7 @@
 // A WebSocket that reconnects with exponential backoff and jitter.
 const MAX_DELAY_MS = 30000;
 
-export function connectSocket(path, { onMessage, onOpen, onClose } = {}) {
+export function connectSocket(path, { onMessage, onOpen, onClose, shouldReconnect } = {}) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   let attempt = 0;
   let socket;
@@ -26,6 +26,7 @@ export function connectSocket(path, { onMessage, onOpen, onClose } = {}) {
       onClose?.(event);
       // 4401: not signed in; 4403: not allowed. Retrying would not help.
       if (stopped || event.code === 4401 || event.code === 4403) return;
+      if (shouldReconnect && !shouldReconnect(event)) return;
       const ceiling = Math.min(MAX_DELAY_MS, 500 * 2 ** attempt);
       attempt += 1;
       setTimeout(open, ceiling / 2 + Math.random() * (ceiling / 2));

@@ -1,0 +1,298 @@
+"""ws/spaces/<code>/: one socket per open Space page; frames become service calls."""
+
+import json
+import secrets
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.core.exceptions import ValidationError
+from django.http import Http404
+
+from core.ratelimit import TokenBucket
+from rooms import selectors, services
+from rooms.errors import NotAllowed, SpaceError, error_code, error_message
+from rooms.reactions import coalescer
+
+MAX_FRAME_BYTES = 4096
+MAX_STRIKES = 10
+CLOSE_NOT_FOUND = 4404
+CLOSE_FORBIDDEN = 4403
+CLOSE_ENDED = 4410
+CLOSE_RATE_LIMITED = 4429
+
+# Frame type → (service call, which bucket). Handlers take (consumer, frame).
+ACTIONS = {}
+
+
+def action(name, bucket="general"):
+    def register(handler):
+        ACTIONS[name] = (handler, bucket)
+        return handler
+
+    return register
+
+
+class SpaceConsumer(AsyncJsonWebsocketConsumer):
+    space = None
+    participant = None
+
+    async def connect(self):
+        """Join the Space as this person or browser, then send the room's snapshot."""
+        # Accept first, so that a refusal can say why in an error frame.
+        await self.accept()
+        self.buckets = {
+            "general": TokenBucket(rate=10, burst=20),
+            "reaction": TokenBucket(rate=5, burst=15),
+            "hand": TokenBucket(rate=0.2, burst=3),
+        }
+        self.strikes = 0
+        code = self.scope["url_route"]["kwargs"]["code"]
+        try:
+            anon_id = await self._anon_id()
+            self.space, self.participant, snapshot = await database_sync_to_async(self._join)(
+                code, anon_id
+            )
+        except Http404:
+            await self._refuse(
+                "space_not_found", "There is no Space at this link.", CLOSE_NOT_FOUND
+            )
+            return
+        except NotAllowed as exc:
+            await self._refuse(exc.code, exc.message, CLOSE_FORBIDDEN)
+            return
+        except SpaceError as exc:
+            await self._refuse(error_code(exc), error_message(exc), CLOSE_ENDED)
+            return
+        await self.channel_layer.group_add(self.space.group_name, self.channel_name)
+        await self.send_json({"type": "snapshot", **snapshot})
+
+    async def disconnect(self, code):
+        """Stop receiving the room; presence lapses after 30 s without a heartbeat."""
+        if self.space is not None:
+            await self.channel_layer.group_discard(self.space.group_name, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Check a frame's size, shape and rate, then run its action."""
+        if self.participant is None:
+            return
+        if bytes_data is not None or not text_data or len(text_data) > MAX_FRAME_BYTES:
+            await self._error("bad_frame", "Frames are JSON text of at most 4 KB.")
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self._error("bad_json", "This frame is not valid JSON.")
+            return
+        kind = frame.get("type") if isinstance(frame, dict) else None
+        if kind not in ACTIONS:
+            await self._error("unknown_type", "Unknown frame type.", kind)
+            return
+        handler, bucket = ACTIONS[kind]
+        if not self.buckets[bucket].take():
+            await self._rate_limited(kind)
+            return
+        try:
+            reply = await handler(self, frame)
+        except (SpaceError, NotAllowed, ValidationError) as exc:
+            await self._error(error_code(exc), error_message(exc), kind)
+        else:
+            if reply is not None:
+                await self.send_json(reply)
+
+    async def space_event(self, event):
+        """Forward a room event; a removed person's socket closes after hearing it."""
+        data = event["data"]
+        await self.send_json({"type": event["event"], "seq": event["seq"], **data})
+        if event["event"] == "participant.removed" and data["participant_id"] == getattr(
+            self.participant, "pk", None
+        ):
+            await self.close(code=CLOSE_FORBIDDEN)
+        elif event["event"] == "space.ended":
+            await self.close(code=CLOSE_ENDED)
+
+    # Helpers -------------------------------------------------------------------------
+
+    def _join(self, code, anon_id):
+        space = selectors.space_get(code)
+        participant = services.space_join(space=space, user=self.scope.get("user"), anon_id=anon_id)
+        return space, participant, selectors.space_snapshot(space, participant)
+
+    async def _anon_id(self) -> str:
+        """An anonymous browser's identity, kept in its signed session cookie."""
+        user = self.scope.get("user")
+        session = self.scope.get("session")
+        if (user is not None and user.is_authenticated) or session is None:
+            return ""
+        if not session.get("anon_id"):
+            session["anon_id"] = secrets.token_hex(16)
+            await database_sync_to_async(session.save)()
+        return session["anon_id"]
+
+    async def _refuse(self, code, message, close_code):
+        await self.send_json({"type": "error", "code": code, "message": message})
+        await self.close(code=close_code)
+
+    async def _error(self, code, message, frame_type=None):
+        body = {"type": "error", "code": code, "message": message}
+        if frame_type:
+            body["for"] = frame_type
+        await self.send_json(body)
+
+    async def _rate_limited(self, kind):
+        self.strikes += 1
+        await self._error("rate_limited", "Slow down: too many frames.", kind)
+        if self.strikes >= MAX_STRIKES:
+            await self.close(code=CLOSE_RATE_LIMITED)
+
+    @property
+    def user(self):
+        return self.scope.get("user")
+
+    def _call(self, service, **kwargs):
+        return database_sync_to_async(service)(**kwargs)
+
+    async def _moderate(self, service, frame, **extra):
+        await self._call(
+            service,
+            space=self.space,
+            actor=self.user,
+            participant_id=frame.get("participant"),
+            **extra,
+        )
+
+
+@action("ping")
+async def _ping(consumer, frame):
+    await consumer._call(services.participant_seen, participant=consumer.participant)
+    return {"type": "pong"}
+
+
+@action("react", bucket="reaction")
+async def _react(consumer, frame):
+    emoji = frame.get("emoji")
+    services.reaction_check(participant=consumer.participant, emoji=emoji)
+    coalescer.add(
+        space_id=consumer.space.pk,
+        emoji=emoji,
+        participant_id=consumer.participant.pk,
+        on_stage=consumer.participant.on_stage,
+    )
+
+
+@action("hand.raise", bucket="hand")
+async def _hand_raise(consumer, frame):
+    consumer.participant = await consumer._call(
+        services.hand_raise, participant=consumer.participant
+    )
+
+
+@action("hand.lower")
+async def _hand_lower(consumer, frame):
+    consumer.participant = await consumer._call(
+        services.hand_lower, participant=consumer.participant
+    )
+
+
+@action("invite.accept")
+async def _invite_accept(consumer, frame):
+    consumer.participant = await consumer._call(
+        services.invite_answer, participant=consumer.participant, accept=True
+    )
+
+
+@action("invite.decline")
+async def _invite_decline(consumer, frame):
+    consumer.participant = await consumer._call(
+        services.invite_answer, participant=consumer.participant, accept=False
+    )
+
+
+@action("mute.set")
+async def _mute_set(consumer, frame):
+    consumer.participant = await consumer._call(
+        services.self_mute_set, participant=consumer.participant, muted=bool(frame.get("muted"))
+    )
+
+
+@action("stage.leave")
+async def _stage_leave(consumer, frame):
+    consumer.participant = await consumer._call(
+        services.stage_leave, participant=consumer.participant
+    )
+
+
+@action("listed.set")
+async def _listed_set(consumer, frame):
+    consumer.participant = await consumer._call(
+        services.listed_set, participant=consumer.participant, listed=bool(frame.get("listed"))
+    )
+
+
+@action("leave")
+async def _leave(consumer, frame):
+    await consumer._call(services.space_leave, participant=consumer.participant)
+    await consumer.close(code=1000)
+
+
+@action("request.approve")
+async def _approve(consumer, frame):
+    await consumer._moderate(services.request_approve, frame)
+
+
+@action("request.decline")
+async def _decline(consumer, frame):
+    await consumer._moderate(services.request_decline, frame)
+
+
+@action("speaker.invite")
+async def _invite(consumer, frame):
+    await consumer._moderate(services.speaker_invite, frame)
+
+
+@action("speaker.demote")
+async def _demote(consumer, frame):
+    await consumer._moderate(services.speaker_demote, frame)
+
+
+@action("speaker.mute")
+async def _mute(consumer, frame):
+    await consumer._moderate(services.speaker_mute, frame)
+
+
+@action("participant.remove")
+async def _remove(consumer, frame):
+    await consumer._moderate(services.participant_remove, frame, ban=bool(frame.get("ban")))
+
+
+@action("cohost.add")
+async def _cohost_add(consumer, frame):
+    await consumer._moderate(services.cohost_add, frame)
+
+
+@action("cohost.remove")
+async def _cohost_remove(consumer, frame):
+    await consumer._moderate(services.cohost_remove, frame)
+
+
+@action("policy.set")
+async def _policy_set(consumer, frame):
+    await consumer._call(
+        services.speak_policy_set,
+        space=consumer.space,
+        actor=consumer.user,
+        policy=frame.get("policy"),
+    )
+
+
+@action("pin.add")
+async def _pin_add(consumer, frame):
+    await consumer._call(
+        services.pin_add, space=consumer.space, actor=consumer.user, tweet_id=frame.get("tweet")
+    )
+
+
+@action("pin.remove")
+async def _pin_remove(consumer, frame):
+    await consumer._call(
+        services.pin_remove, space=consumer.space, actor=consumer.user, tweet_id=frame.get("tweet")
+    )

@@ -1,0 +1,204 @@
+"""Reads for Spaces: the page, the snapshot, the directory, the dashboard and the live bar."""
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from accounts.models import Follow
+from accounts.selectors import hidden_user_ids
+from rooms.models import Participant, PinnedTweet, Space
+
+LISTED_LISTENERS_SHOWN = 100
+ROLE_ORDER = {"host": 0, "cohost": 1, "speaker": 2, "listener": 3}
+
+
+def space_get(code: str) -> Space:
+    """The Space with this code, or 404."""
+    try:
+        return Space.objects.select_related("host").prefetch_related("topics").get(code=code)
+    except Space.DoesNotExist:
+        raise Http404("No such Space.") from None
+
+
+def participant_public(participant: Participant) -> dict:
+    """What everyone in the room may know about a participant."""
+    user = participant.user
+    return {
+        "id": participant.pk,
+        "role": participant.role,
+        "handle": user.handle if user else None,
+        "name": user.name if user else None,
+        "avatar": user.avatar.url if user and user.avatar else None,
+        "url": user.get_absolute_url() if user else None,
+        "muted": participant.muted_by_host or participant.self_muted,
+        "muted_by_host": participant.muted_by_host,
+        "hand_raised": participant.hand_raised_at is not None,
+        "invited": participant.invited_at is not None,
+    }
+
+
+def present(space: Space) -> QuerySet:
+    return Participant.objects.filter(space=space, left_at__isnull=True)
+
+
+def stage(space: Space) -> list[dict]:
+    """Who is on the stage: host, co-hosts, then speakers in the order they came up."""
+    people = present(space).filter(role__in=Participant.STAGE_ROLES).select_related("user")
+    ordered = sorted(people, key=lambda p: (ROLE_ORDER[p.role], p.joined_at, p.pk))
+    return [participant_public(p) for p in ordered]
+
+
+def hands(space: Space) -> list[dict]:
+    """Raised hands, oldest first."""
+    raised = (
+        present(space)
+        .filter(hand_raised_at__isnull=False)
+        .select_related("user")
+        .order_by("hand_raised_at")
+    )
+    return [participant_public(p) for p in raised]
+
+
+def counts(space: Space) -> dict:
+    """Everyone present is counted; only those who chose to be are listed."""
+    return present(space).aggregate(
+        total=Count("pk"), listed=Count("pk", filter=Q(listed=True) | ~Q(role="listener"))
+    )
+
+
+def listed_listeners(space: Space) -> list[dict]:
+    listeners = (
+        present(space)
+        .filter(role=Participant.Role.LISTENER, listed=True)
+        .select_related("user")
+        .order_by("joined_at")[:LISTED_LISTENERS_SHOWN]
+    )
+    return [participant_public(p) for p in listeners]
+
+
+def pins(space: Space) -> list[dict]:
+    pinned = PinnedTweet.objects.filter(space=space).select_related("tweet__author")
+    return [
+        {
+            "tweet_id": pin.tweet_id,
+            "text": pin.tweet.text,
+            "handle": pin.tweet.author.handle,
+            "name": pin.tweet.author.name,
+            "url": pin.tweet.get_absolute_url(),
+        }
+        for pin in pinned
+    ]
+
+
+def space_snapshot(space: Space, me: Participant | None = None) -> dict:
+    """The whole room as a client needs it to (re)start: state, stage, audience, pins."""
+    seq = Space.objects.values_list("seq", flat=True).get(pk=space.pk)
+    space.refresh_from_db(fields=["state", "speak_policy", "captions", "record"])
+    return {
+        "seq": seq,
+        "code": space.code,
+        "state": space.state,
+        "title": space.title,
+        "speak_policy": space.speak_policy,
+        "stage": stage(space),
+        "hands": hands(space),
+        "listeners": listed_listeners(space),
+        "counts": counts(space),
+        "pins": pins(space),
+        "me": participant_public(me) if me else None,
+    }
+
+
+def participant_for(space: Space, *, user=None, anon_id: str = "") -> Participant | None:
+    """The seat of a signed-in person or an anonymous browser in this Space, if any."""
+    if user is not None and user.is_authenticated:
+        return Participant.objects.filter(space=space, user=user).select_related("user").first()
+    if anon_id:
+        return Participant.objects.filter(space=space, anon_id=anon_id).first()
+    return None
+
+
+def with_listener_count(queryset: QuerySet) -> QuerySet:
+    return queryset.annotate(
+        listener_count=Count("participants", filter=Q(participants__left_at__isnull=True))
+    )
+
+
+def directory(*, query: str = "", viewer=None) -> dict:
+    """Live and upcoming Spaces, searchable by title, host and topic."""
+    spaces = (
+        Space.objects.filter(state__in=[Space.State.LIVE, Space.State.SCHEDULED])
+        .select_related("host")
+        .prefetch_related("topics")
+    )
+    if viewer is not None:
+        spaces = spaces.exclude(host__in=hidden_user_ids(viewer))
+    query = query.strip()
+    if query:
+        # Match through a subquery: a join on topics would multiply the listener counts.
+        matching = Space.objects.filter(
+            Q(title__icontains=query)
+            | Q(host__handle__icontains=query.lstrip("@"))
+            | Q(host__display_name__icontains=query)
+            | Q(topics__name__icontains=query.lstrip("#"))
+        ).values("pk")
+        spaces = spaces.filter(pk__in=matching)
+    spaces = with_listener_count(spaces)
+    return {
+        "live": list(spaces.filter(state=Space.State.LIVE).order_by("-started_at")[:50]),
+        "upcoming": list(
+            spaces.filter(state=Space.State.SCHEDULED).order_by("scheduled_for", "pk")[:50]
+        ),
+    }
+
+
+def hosted_by(user) -> dict:
+    """A host's Spaces for the dashboard: live, upcoming and ended."""
+    spaces = with_listener_count(
+        Space.objects.filter(host=user).prefetch_related("topics").select_related("host")
+    )
+    return {
+        "live": list(spaces.filter(state=Space.State.LIVE).order_by("-started_at")),
+        "upcoming": list(spaces.filter(state=Space.State.SCHEDULED).order_by("scheduled_for")),
+        "ended": list(
+            spaces.filter(state__in=[Space.State.ENDED, Space.State.CANCELLED]).order_by(
+                "-ended_at", "-pk"
+            )[:50]
+        ),
+    }
+
+
+def live_bar(viewer) -> list[Space]:
+    """Live Spaces hosted by, or with a current speaker among, the people the viewer follows."""
+    if not viewer.is_authenticated:
+        return []
+    followed = Follow.objects.filter(follower=viewer).values("followee")
+    speaking = Participant.objects.filter(
+        space=OuterRef("pk"),
+        left_at__isnull=True,
+        role__in=Participant.STAGE_ROLES,
+        user__in=followed,
+    )
+    stage_people = Participant.objects.filter(
+        left_at__isnull=True, role__in=Participant.STAGE_ROLES
+    ).select_related("user")
+    spaces = (
+        with_listener_count(Space.objects.filter(state=Space.State.LIVE))
+        .filter(Q(host__in=followed) | Exists(speaking))
+        .exclude(host__in=hidden_user_ids(viewer))
+        .select_related("host")
+        .prefetch_related(Prefetch("participants", queryset=stage_people, to_attr="on_stage"))
+        .order_by("-started_at")[:20]
+    )
+    return list(spaces)
+
+
+def manageable_space(*, code: str, user) -> Space:
+    """A Space its host (or a co-host) may manage, or 404 for anyone else."""
+    space = space_get(code)
+    if space.host_id == user.pk:
+        return space
+    if Participant.objects.filter(
+        space=space, user=user, role=Participant.Role.COHOST, left_at__isnull=True
+    ).exists():
+        return space
+    raise Http404("No such Space.")

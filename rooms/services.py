@@ -1,0 +1,659 @@
+"""Writes for Spaces: the only place that changes a room and emits its events, after commit.
+
+Stage changes lock the Space row (`select_for_update`), so that two moderators
+acting at once can never put more than 1 host, 2 co-hosts and 10 speakers on
+the stage. Every event is numbered with the Space's `seq`.
+"""
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Follow
+from accounts.selectors import is_blocked_between
+from core.events import broadcast_on_commit
+from rooms import selectors
+from rooms.errors import NotAllowed, SpaceError
+from rooms.models import (
+    MAX_COHOSTS,
+    MAX_PINS,
+    MAX_SPEAKERS,
+    MAX_TOPICS,
+    REACTIONS,
+    TITLE_MAX_LENGTH,
+    Participant,
+    PinnedTweet,
+    ReactionTally,
+    Space,
+    SpaceBan,
+    Topic,
+)
+from timeline.selectors import tweet_get
+
+Role = Participant.Role
+LIVE_BAR_GROUP = "livebar"
+PRESENCE_TIMEOUT = timedelta(seconds=30)
+
+
+# Events ----------------------------------------------------------------------------------
+
+
+def _emit(space: Space, event: str, **data) -> int:
+    """Number the next event of this Space and send it to the room once committed."""
+    Space.objects.filter(pk=space.pk).update(seq=F("seq") + 1)
+    space.seq = Space.objects.values_list("seq", flat=True).get(pk=space.pk)
+    broadcast_on_commit(
+        space.group_name, {"type": "space.event", "event": event, "seq": space.seq, "data": data}
+    )
+    return space.seq
+
+
+def _emit_stage(space: Space, event: str, **data) -> None:
+    """A stage change: the new stage, raised hands and counts travel with the event."""
+    _emit(
+        space,
+        event,
+        stage=selectors.stage(space),
+        hands=selectors.hands(space),
+        counts=selectors.counts(space),
+        **data,
+    )
+    _live_bar_changed(space)
+
+
+def _emit_audience(space: Space, event: str, participant: Participant) -> None:
+    data = {"counts": selectors.counts(space)}
+    if participant.listed and participant.role == Role.LISTENER:
+        data["participant"] = selectors.participant_public(participant)
+    _emit(space, event, **data)
+
+
+def _live_bar_changed(space: Space) -> None:
+    """Tell the followers' live bars that this Space's host or stage changed."""
+    user_ids = set(
+        selectors.present(space)
+        .filter(role__in=Participant.STAGE_ROLES, user__isnull=False)
+        .values_list("user_id", flat=True)
+    )
+    user_ids.add(space.host_id)
+    broadcast_on_commit(
+        LIVE_BAR_GROUP,
+        {"type": "livebar.changed", "space": space.code, "user_ids": sorted(user_ids)},
+    )
+
+
+# Helpers ---------------------------------------------------------------------------------
+
+
+def _lock(space: Space) -> Space:
+    """Lock the Space row for this transaction and reload it: stage changes queue up here."""
+    list(Space.objects.select_for_update().filter(pk=space.pk).values_list("pk", flat=True))
+    space.refresh_from_db()
+    return space
+
+
+def _require_live(space: Space) -> None:
+    if space.state != Space.State.LIVE:
+        if space.is_over:
+            raise SpaceError(_("This Space has ended."), code="space_ended")
+        raise SpaceError(_("This Space has not started yet."), code="space_not_live")
+
+
+def _seat(space: Space, participant_id) -> Participant:
+    """A present participant of this Space, by id."""
+    try:
+        return (
+            Participant.objects.select_for_update()
+            .select_related("user")
+            .get(pk=participant_id, space=space, left_at__isnull=True)
+        )
+    except (Participant.DoesNotExist, ValueError, TypeError):
+        raise SpaceError(
+            _("That person is not in this Space."), code="no_such_participant"
+        ) from None
+
+
+def _fresh(participant: Participant) -> Participant:
+    """Re-read a participant under lock, and check they are still in the Space."""
+    return _seat(participant.space, participant.pk)
+
+
+def _moderator(space: Space, actor) -> Participant:
+    """The actor's seat if they host or co-host this Space; otherwise NotAllowed."""
+    if actor is None or not actor.is_authenticated:
+        raise NotAllowed(_("Only the host and co-hosts can do this."), "not_moderator")
+    seat = Participant.objects.filter(space=space, user=actor).first()
+    if seat is None or not seat.is_moderator or (seat.role == Role.COHOST and seat.left_at):
+        raise NotAllowed(_("Only the host and co-hosts can do this."), "not_moderator")
+    return seat
+
+
+def _require_host(space: Space, actor) -> None:
+    if actor is None or actor.pk != space.host_id:
+        raise NotAllowed(_("Only the host can do this."), "not_host")
+
+
+def _stage_room(space: Space, role: str) -> None:
+    """Refuse a promotion that would overfill the stage (called with the Space locked)."""
+    limit = MAX_COHOSTS if role == Role.COHOST else MAX_SPEAKERS
+    taken = selectors.present(space).filter(role=role).count()
+    if taken >= limit:
+        if role == Role.COHOST:
+            raise SpaceError(
+                _("A Space has at most %(n)s co-hosts.") % {"n": MAX_COHOSTS}, code="cohosts_full"
+            )
+        raise SpaceError(
+            _("The stage is full: at most %(n)s speakers.") % {"n": MAX_SPEAKERS},
+            code="stage_full",
+        )
+
+
+def _to_stage(participant: Participant, role: str) -> None:
+    participant.role = role
+    participant.hand_raised_at = None
+    participant.invited_at = None
+    participant.muted_by_host = False
+    participant.self_muted = True  # everyone comes up muted and unmutes when ready
+    participant.listed = True
+    participant.save()
+
+
+def _to_audience(participant: Participant) -> None:
+    participant.role = Role.LISTENER
+    participant.hand_raised_at = None
+    participant.invited_at = None
+    participant.muted_by_host = False
+    participant.self_muted = True
+    participant.save()
+
+
+def clean_topics(names: Iterable[str]) -> list[str]:
+    """Normalise topic names: trimmed, no '#', lower case, unique, at most three."""
+    topics = []
+    for name in names:
+        name = name.strip().lstrip("#").strip().lower()
+        if name and name not in topics:
+            topics.append(name)
+    if len(topics) > MAX_TOPICS:
+        raise SpaceError(
+            {"topics": _("A Space has at most %(n)s topics.") % {"n": MAX_TOPICS}},
+        )
+    if any(len(name) > 30 for name in topics):
+        raise SpaceError({"topics": _("A topic is at most 30 characters.")})
+    return topics
+
+
+# The Space -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def space_create(
+    *,
+    host,
+    title: str,
+    topics: Iterable[str] = (),
+    speak_policy: str = Space.SpeakPolicy.EVERYONE,
+    record: bool = False,
+    captions: bool = False,
+    start_now: bool = True,
+) -> Space:
+    """Create a Space; with start_now it goes live at once with its host on the stage."""
+    title = (title or "").strip()
+    if not title:
+        raise SpaceError({"title": _("Give your Space a title.")})
+    if len(title) > TITLE_MAX_LENGTH:
+        raise SpaceError(
+            {
+                "title": _("A title is at most %(max)s characters; this one has %(count)s.")
+                % {"max": TITLE_MAX_LENGTH, "count": len(title)}
+            }
+        )
+    if speak_policy not in Space.SpeakPolicy.values:
+        raise SpaceError({"speak_policy": _("Choose who can request to speak.")})
+    names = clean_topics(topics)
+    space = Space.objects.create(
+        host=host, title=title, speak_policy=speak_policy, record=record, captions=captions
+    )
+    space.topics.set([Topic.objects.get_or_create(name=name)[0] for name in names])
+    if start_now:
+        space_start(space=space, actor=host)
+    return space
+
+
+@transaction.atomic
+def space_start(*, space: Space, actor) -> Space:
+    """Go live: only the host, only once."""
+    _require_host(space, actor)
+    _lock(space)
+    if space.state != Space.State.SCHEDULED:
+        raise SpaceError(_("This Space has already started or ended."), code="already_started")
+    space.state = Space.State.LIVE
+    space.started_at = timezone.now()
+    space.save(update_fields=["state", "started_at"])
+    Participant.objects.update_or_create(
+        space=space,
+        user=space.host,
+        defaults={"role": Role.HOST, "listed": True, "left_at": None, "self_muted": True},
+    )
+    _emit_stage(space, "space.started", state=space.state)
+    return space
+
+
+@transaction.atomic
+def space_end(*, space: Space, actor) -> Space:
+    """End the Space for everyone: only the host."""
+    _require_host(space, actor)
+    _lock(space)
+    if space.state != Space.State.LIVE:
+        raise SpaceError(_("This Space is not live."), code="space_not_live")
+    space.state = Space.State.ENDED
+    space.ended_at = timezone.now()
+    space.save(update_fields=["state", "ended_at"])
+    # The live bar must hear who was on stage before everyone leaves.
+    _live_bar_changed(space)
+    selectors.present(space).update(left_at=space.ended_at, hand_raised_at=None, invited_at=None)
+    _emit(space, "space.ended", state=space.state)
+    return space
+
+
+@transaction.atomic
+def speak_policy_set(*, space: Space, actor, policy: str) -> Space:
+    """Choose who may request to speak: everyone, people the host follows, or invitees."""
+    _moderator(space, actor)
+    if policy not in Space.SpeakPolicy.values:
+        raise SpaceError(_("Choose who can request to speak."), code="bad_policy")
+    _lock(space)
+    space.speak_policy = policy
+    space.save(update_fields=["speak_policy"])
+    _emit(space, "space.policy_changed", speak_policy=policy)
+    return space
+
+
+# Joining and leaving ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def space_join(*, space: Space, user=None, anon_id: str = "", listed: bool | None = None):
+    """Take a seat in a live Space, as a signed-in person or an anonymous browser."""
+    _require_live(space)
+    signed_in = user is not None and user.is_authenticated
+    if signed_in:
+        if SpaceBan.objects.filter(host_id=space.host_id, user=user).exists():
+            raise NotAllowed(_("The host has removed you from their Spaces."), "banned")
+        if is_blocked_between(user, space.host):
+            raise NotAllowed(_("You cannot join this Space."), "blocked")
+        lookup = {"space": space, "user": user}
+    elif anon_id:
+        lookup = {"space": space, "anon_id": anon_id}
+    else:
+        raise SpaceError(_("Open the Space's page to join."), code="no_identity")
+    now = timezone.now()
+    listed = signed_in if listed is None else (listed and signed_in)
+    try:
+        with transaction.atomic():
+            seat, created = Participant.objects.select_for_update().get_or_create(
+                **lookup, defaults={"listed": listed, "joined_at": now, "last_seen_at": now}
+            )
+    except IntegrityError:
+        seat, created = Participant.objects.select_for_update().get(**lookup), False
+    if not created and seat.left_at is None:
+        seat.last_seen_at = now
+        seat.save(update_fields=["last_seen_at"])
+        return seat  # another tab of the same person
+    if not created:
+        if seat.role != Role.HOST:
+            _to_audience(seat)
+        seat.left_at = None
+        seat.listed = seat.role == Role.HOST or listed
+        seat.joined_at = seat.last_seen_at = now
+        seat.save()
+    if seat.on_stage:
+        _emit_stage(space, "stage.joined")
+    else:
+        _emit_audience(space, "audience.joined", seat)
+    return seat
+
+
+@transaction.atomic
+def space_leave(*, participant: Participant) -> None:
+    """Leave the Space (closing the page, or the Leave button)."""
+    seat = Participant.objects.select_for_update().get(pk=participant.pk)
+    if seat.left_at is not None:
+        return
+    space = seat.space
+    was_on_stage = seat.on_stage
+    seat.left_at = timezone.now()
+    if seat.role != Role.HOST:
+        _to_audience(seat)
+    else:
+        seat.save()
+    if was_on_stage or seat.hand_raised_at:
+        _emit_stage(space, "stage.left", participant_id=seat.pk)
+    else:
+        _emit(space, "audience.left", participant_id=seat.pk, counts=selectors.counts(space))
+
+
+def participant_seen(*, participant: Participant) -> None:
+    """A heartbeat: the participant's page is still open."""
+    Participant.objects.filter(pk=participant.pk, left_at__isnull=True).update(
+        last_seen_at=timezone.now()
+    )
+
+
+def presence_sweep() -> int:
+    """Let go of participants whose page has been silent for 30 s; return how many."""
+    cutoff = timezone.now() - PRESENCE_TIMEOUT
+    gone = Participant.objects.filter(
+        left_at__isnull=True, last_seen_at__lt=cutoff, space__state=Space.State.LIVE
+    ).select_related("space")
+    count = 0
+    for seat in gone:
+        space_leave(participant=seat)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def listed_set(*, participant: Participant, listed: bool) -> Participant:
+    """A signed-in listener chooses to be shown in the listener list, or to listen anonymously."""
+    seat = _fresh(participant)
+    if seat.user_id is None and listed:
+        raise SpaceError(_("Sign in to be listed."), code="sign_in_required")
+    if seat.role != Role.LISTENER or seat.hand_raised_at:
+        raise SpaceError(_("People on the stage are always shown."), code="on_stage")
+    seat.listed = listed
+    seat.save(update_fields=["listed"])
+    _emit(
+        seat.space,
+        "audience.listed_changed",
+        participant=selectors.participant_public(seat),
+        listed=listed,
+        counts=selectors.counts(seat.space),
+    )
+    return seat
+
+
+# Requests to speak -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def hand_raise(*, participant: Participant) -> Participant:
+    """A listener asks to speak, as the Space's policy allows."""
+    space = _lock(participant.space)
+    _require_live(space)
+    seat = _fresh(participant)
+    if seat.user_id is None:
+        raise SpaceError(_("Sign in to request to speak."), code="sign_in_required")
+    if seat.role != Role.LISTENER:
+        raise SpaceError(_("You are already on the stage."), code="on_stage")
+    if space.speak_policy == Space.SpeakPolicy.INVITED:
+        raise SpaceError(_("In this Space only invited people speak."), code="invite_only")
+    if (
+        space.speak_policy == Space.SpeakPolicy.FOLLOWED
+        and not Follow.objects.filter(follower_id=space.host_id, followee_id=seat.user_id).exists()
+    ):
+        raise SpaceError(
+            _("In this Space only people the host follows can request to speak."),
+            code="not_followed",
+        )
+    if seat.hand_raised_at is None:
+        seat.hand_raised_at = timezone.now()
+        seat.listed = True
+        seat.save(update_fields=["hand_raised_at", "listed"])
+        _emit_stage(space, "hands.raised", participant_id=seat.pk)
+    return seat
+
+
+@transaction.atomic
+def hand_lower(*, participant: Participant) -> Participant:
+    """Withdraw one's request to speak."""
+    seat = _fresh(participant)
+    if seat.hand_raised_at is not None:
+        seat.hand_raised_at = None
+        seat.save(update_fields=["hand_raised_at"])
+        _emit_stage(seat.space, "hands.lowered", participant_id=seat.pk)
+    return seat
+
+
+@transaction.atomic
+def request_approve(*, space: Space, actor, participant_id) -> Participant:
+    """A host or co-host brings a raised hand up to the stage."""
+    _moderator(space, actor)
+    _lock(space)
+    _require_live(space)
+    seat = _seat(space, participant_id)
+    if seat.hand_raised_at is None or seat.role != Role.LISTENER:
+        raise SpaceError(_("This person has not asked to speak."), code="no_request")
+    _stage_room(space, Role.SPEAKER)
+    _to_stage(seat, Role.SPEAKER)
+    _emit_stage(space, "stage.speaker_added", participant_id=seat.pk)
+    return seat
+
+
+@transaction.atomic
+def request_decline(*, space: Space, actor, participant_id) -> Participant:
+    """A host or co-host turns down a request to speak."""
+    _moderator(space, actor)
+    seat = _seat(space, participant_id)
+    if seat.hand_raised_at is None:
+        raise SpaceError(_("This person has not asked to speak."), code="no_request")
+    seat.hand_raised_at = None
+    seat.save(update_fields=["hand_raised_at"])
+    _emit_stage(space, "hands.declined", participant_id=seat.pk)
+    return seat
+
+
+@transaction.atomic
+def speaker_invite(*, space: Space, actor, participant_id) -> Participant:
+    """Pass the mic: a host or co-host invites a signed-in listener to speak."""
+    _moderator(space, actor)
+    _lock(space)
+    _require_live(space)
+    seat = _seat(space, participant_id)
+    if seat.user_id is None:
+        raise SpaceError(_("Only signed-in listeners can be invited."), code="sign_in_required")
+    if seat.role != Role.LISTENER:
+        raise SpaceError(_("This person is already on the stage."), code="on_stage")
+    _stage_room(space, Role.SPEAKER)
+    seat.invited_at = timezone.now()
+    seat.save(update_fields=["invited_at"])
+    _emit(space, "stage.invited", participant_id=seat.pk)
+    return seat
+
+
+@transaction.atomic
+def invite_answer(*, participant: Participant, accept: bool) -> Participant:
+    """The invited listener comes up to the stage, or says no."""
+    space = _lock(participant.space)
+    _require_live(space)
+    seat = _fresh(participant)
+    if seat.invited_at is None:
+        raise SpaceError(_("You have no invitation to speak."), code="no_invitation")
+    if not accept:
+        seat.invited_at = None
+        seat.save(update_fields=["invited_at"])
+        _emit(space, "stage.invite_declined", participant_id=seat.pk)
+        return seat
+    _stage_room(space, Role.SPEAKER)
+    _to_stage(seat, Role.SPEAKER)
+    _emit_stage(space, "stage.speaker_added", participant_id=seat.pk)
+    return seat
+
+
+# On the stage ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def speaker_demote(*, space: Space, actor, participant_id) -> Participant:
+    """A host or co-host moves a speaker back to listening."""
+    _moderator(space, actor)
+    seat = _seat(space, participant_id)
+    if seat.role != Role.SPEAKER:
+        raise SpaceError(_("Only speakers can be moved back to listening."), code="not_speaker")
+    _to_audience(seat)
+    _emit_stage(space, "stage.speaker_removed", participant_id=seat.pk)
+    return seat
+
+
+@transaction.atomic
+def speaker_mute(*, space: Space, actor, participant_id) -> Participant:
+    """A host or co-host mutes someone on the stage; only that person can unmute."""
+    mine = _moderator(space, actor)
+    seat = _seat(space, participant_id)
+    if seat.role == Role.HOST or (seat.role == Role.COHOST and mine.role != Role.HOST):
+        raise NotAllowed(_("You cannot mute this person."), "cannot_mute")
+    if not seat.on_stage:
+        raise SpaceError(_("Only people on the stage can be muted."), code="not_on_stage")
+    seat.muted_by_host = True
+    seat.save(update_fields=["muted_by_host"])
+    _emit_stage(space, "stage.muted", participant_id=seat.pk)
+    return seat
+
+
+@transaction.atomic
+def self_mute_set(*, participant: Participant, muted: bool) -> Participant:
+    """Someone on the stage mutes or unmutes themselves (which also lifts a host's mute)."""
+    seat = _fresh(participant)
+    if not seat.on_stage:
+        raise SpaceError(_("Only people on the stage have a microphone."), code="not_on_stage")
+    seat.self_muted = muted
+    if not muted:
+        seat.muted_by_host = False
+    seat.save(update_fields=["self_muted", "muted_by_host"])
+    _emit_stage(seat.space, "stage.muted" if muted else "stage.unmuted", participant_id=seat.pk)
+    return seat
+
+
+@transaction.atomic
+def stage_leave(*, participant: Participant) -> Participant:
+    """A speaker or co-host steps down to listening."""
+    seat = _fresh(participant)
+    if seat.role == Role.HOST:
+        raise SpaceError(_("The host stays on the stage; end the Space instead."), code="host")
+    if not seat.on_stage:
+        raise SpaceError(_("You are not on the stage."), code="not_on_stage")
+    _to_audience(seat)
+    _emit_stage(seat.space, "stage.speaker_removed", participant_id=seat.pk)
+    return seat
+
+
+@transaction.atomic
+def participant_remove(*, space: Space, actor, participant_id, ban: bool = False) -> Participant:
+    """A host or co-host removes someone from the Space, optionally from all the host's Spaces."""
+    mine = _moderator(space, actor)
+    seat = _seat(space, participant_id)
+    if seat.pk == mine.pk or seat.role == Role.HOST:
+        raise NotAllowed(_("You cannot remove this person."), "cannot_remove")
+    if seat.role == Role.COHOST and mine.role != Role.HOST:
+        raise NotAllowed(_("Only the host can remove a co-host."), "not_host")
+    was_on_stage = seat.on_stage
+    seat.left_at = timezone.now()
+    _to_audience(seat)
+    if ban and seat.user_id:
+        SpaceBan.objects.get_or_create(host_id=space.host_id, user_id=seat.user_id)
+    _emit(space, "participant.removed", participant_id=seat.pk, banned=ban)
+    if was_on_stage or seat.listed:
+        _emit_stage(space, "stage.left", participant_id=seat.pk)
+    else:
+        _emit(space, "audience.left", participant_id=seat.pk, counts=selectors.counts(space))
+    return seat
+
+
+@transaction.atomic
+def cohost_add(*, space: Space, actor, participant_id) -> Participant:
+    """The host makes a signed-in participant a co-host (at most two)."""
+    _require_host(space, actor)
+    _lock(space)
+    _require_live(space)
+    seat = _seat(space, participant_id)
+    if seat.user_id is None:
+        raise SpaceError(_("Only signed-in people can co-host."), code="sign_in_required")
+    if seat.role in (Role.HOST, Role.COHOST):
+        raise SpaceError(_("This person already hosts this Space."), code="already_cohost")
+    _stage_room(space, Role.COHOST)
+    _to_stage(seat, Role.COHOST)
+    _emit_stage(space, "stage.cohost_added", participant_id=seat.pk)
+    return seat
+
+
+@transaction.atomic
+def cohost_remove(*, space: Space, actor, participant_id) -> Participant:
+    """The host takes co-hosting away; the person goes back to listening."""
+    _require_host(space, actor)
+    seat = _seat(space, participant_id)
+    if seat.role != Role.COHOST:
+        raise SpaceError(_("This person is not a co-host."), code="not_cohost")
+    _to_audience(seat)
+    _emit_stage(space, "stage.cohost_removed", participant_id=seat.pk)
+    return seat
+
+
+# Pins and reactions ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def pin_add(*, space: Space, actor, tweet_id) -> PinnedTweet:
+    """A host or co-host pins a tweet at the top of the Space (at most three)."""
+    _moderator(space, actor)
+    try:
+        tweet = tweet_get(tweet_id=int(tweet_id), viewer=actor)
+    except (Http404, TypeError, ValueError):
+        raise SpaceError(_("There is no such tweet."), code="no_such_tweet") from None
+    _lock(space)
+    if space.is_over:
+        raise SpaceError(_("This Space has ended."), code="space_ended")
+    if PinnedTweet.objects.filter(space=space, tweet=tweet).exists():
+        raise SpaceError(_("This tweet is already pinned."), code="already_pinned")
+    if PinnedTweet.objects.filter(space=space).count() >= MAX_PINS:
+        raise SpaceError(
+            _("A Space has at most %(n)s pinned tweets; unpin one first.") % {"n": MAX_PINS},
+            code="pins_full",
+        )
+    pin = PinnedTweet.objects.create(space=space, tweet=tweet, pinned_by=actor)
+    _emit(space, "pins.changed", pins=selectors.pins(space))
+    return pin
+
+
+@transaction.atomic
+def pin_remove(*, space: Space, actor, tweet_id) -> None:
+    """A host or co-host unpins a tweet."""
+    _moderator(space, actor)
+    deleted, _per_model = PinnedTweet.objects.filter(space=space, tweet_id=tweet_id).delete()
+    if not deleted:
+        raise SpaceError(_("This tweet is not pinned."), code="not_pinned")
+    _emit(space, "pins.changed", pins=selectors.pins(space))
+
+
+def reaction_check(*, participant: Participant, emoji: str) -> None:
+    """Whether this participant may send this reaction now (they are coalesced elsewhere)."""
+    if emoji not in REACTIONS:
+        raise SpaceError(_("Unknown reaction."), code="bad_reaction")
+    if participant.left_at is not None:
+        raise SpaceError(_("You are not in this Space."), code="not_in_space")
+
+
+@transaction.atomic
+def reactions_flush(*, space_id: int, counts: dict[str, int], stage: dict[int, str]) -> None:
+    """Record a batch of reactions (per minute, for analytics) and send it to the room."""
+    minute = timezone.now().replace(second=0, microsecond=0)
+    for emoji, count in counts.items():
+        tally, _created = ReactionTally.objects.get_or_create(
+            space_id=space_id, minute=minute, emoji=emoji
+        )
+        ReactionTally.objects.filter(pk=tally.pk).update(count=F("count") + count)
+    space = Space.objects.only("pk", "seq").get(pk=space_id)
+    # Reactions are lossy and frequent: they carry the current seq without taking a new one.
+    broadcast_on_commit(
+        space.group_name,
+        {
+            "type": "space.event",
+            "event": "reactions.batch",
+            "seq": space.seq,
+            "data": {"counts": counts, "stage": {str(k): v for k, v in stage.items()}},
+        },
+    )
