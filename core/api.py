@@ -1,5 +1,6 @@
 """Shared pieces of the REST API: errors from services become clear 4xx answers."""
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
 from rest_framework.response import Response
@@ -29,5 +30,11 @@ def exception_handler(exc, context):
         )
         return Response(
             {"detail": detail, "code": _first_code(exc), "errors": errors}, status=status_code
+        )
+    if isinstance(exc, DjangoPermissionDenied) and getattr(exc, "code", None):
+        # A service's refusal names its reason; DRF would only say "permission denied".
+        return Response(
+            {"detail": str(getattr(exc, "message", exc)), "code": exc.code},
+            status=status.HTTP_403_FORBIDDEN,
         )
     return drf_exception_handler(exc, context)

@@ -296,3 +296,8 @@ async def _pin_remove(consumer, frame):
     await consumer._call(
         services.pin_remove, space=consumer.space, actor=consumer.user, tweet_id=frame.get("tweet")
     )
+
+
+@action("space.end")
+async def _space_end(consumer, frame):
+    await consumer._call(services.space_end, space=consumer.space, actor=consumer.user)

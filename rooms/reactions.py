@@ -24,8 +24,9 @@ class ReactionCoalescer:
         self.counts[space_id][emoji] += 1
         if on_stage:
             self.stage[space_id][participant_id] = emoji
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run())
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
+            self._task = loop.create_task(self._run())
 
     async def _run(self) -> None:
         while self.counts:

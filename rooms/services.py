@@ -108,7 +108,7 @@ def _seat(space: Space, participant_id) -> Participant:
     """A present participant of this Space, by id."""
     try:
         return (
-            Participant.objects.select_for_update()
+            Participant.objects.select_for_update(of=("self",))
             .select_related("user")
             .get(pk=participant_id, space=space, left_at__isnull=True)
         )

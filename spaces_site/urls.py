@@ -7,12 +7,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.authtoken.views import obtain_auth_token
 
 import accounts.api
+import rooms.api
 import timeline.api
 from core.views import healthz
 
 api_patterns = [
     *accounts.api.urlpatterns,
     *timeline.api.urlpatterns,
+    *rooms.api.urlpatterns,
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(

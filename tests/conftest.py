@@ -196,3 +196,13 @@ def page(browser, daphne_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def events(monkeypatch):
+    """Every real-time event sent after commit, as (group, event) pairs."""
+    import core.events
+
+    sent = []
+    monkeypatch.setattr(core.events, "group_send", lambda group, event: sent.append((group, event)))
+    return sent

@@ -1,0 +1,270 @@
+"""REST API for Spaces: the same services as the pages and the room's WebSocket."""
+
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.ratelimit import rate_limit
+from rooms import selectors, services
+from rooms.errors import SpaceError
+from rooms.models import Space
+from rooms.views import _anon_id
+
+
+class SpaceOutput(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    state = serializers.CharField()
+    host = serializers.CharField(source="host.handle")
+    topics = serializers.SerializerMethodField()
+    speak_policy = serializers.CharField()
+    record = serializers.BooleanField()
+    captions = serializers.BooleanField()
+    scheduled_for = serializers.DateTimeField(allow_null=True)
+    started_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    listener_count = serializers.IntegerField(required=False)
+    url = serializers.CharField(source="get_absolute_url")
+
+    def get_topics(self, space) -> list[str]:
+        return [topic.name for topic in space.topics.all()]
+
+
+class SpaceInput(serializers.Serializer):
+    # Title length and topic count are the service's to check, with its messages.
+    title = serializers.CharField(max_length=500)
+    topics = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    speak_policy = serializers.ChoiceField(Space.SpeakPolicy.choices, required=False)
+    record = serializers.BooleanField(required=False)
+    captions = serializers.BooleanField(required=False)
+
+
+class SpaceUpdateInput(serializers.Serializer):
+    speak_policy = serializers.ChoiceField(Space.SpeakPolicy.choices)
+
+
+class JoinInput(serializers.Serializer):
+    listed = serializers.BooleanField(required=False)
+
+
+class ReactionInput(serializers.Serializer):
+    emoji = serializers.CharField(max_length=16)
+
+
+class PinInput(serializers.Serializer):
+    tweet = serializers.IntegerField()
+
+
+def _space(code) -> Space:
+    return selectors.space_get(code)
+
+
+def _my_seat(request, space):
+    """The caller's present seat in the Space; they must have joined."""
+    seat = selectors.participant_for(space, user=request.user, anon_id=_anon_id(request))
+    if seat is None or seat.left_at is not None:
+        raise SpaceError("Join the Space first.", code="not_in_space")
+    return seat
+
+
+def _snapshot(request, space):
+    seat = selectors.participant_for(space, user=request.user, anon_id=_anon_id(request))
+    return Response(selectors.space_snapshot(space, seat))
+
+
+class SpaceListApi(APIView):
+    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=SpaceOutput(many=True))
+    def get(self, request):
+        """Live and upcoming Spaces, searchable by title, host and topic (?q=)."""
+        found = selectors.directory(
+            query=request.query_params.get("q", "")[:100], viewer=request.user
+        )
+        return Response(
+            {
+                "live": SpaceOutput(found["live"], many=True).data,
+                "upcoming": SpaceOutput(found["upcoming"], many=True).data,
+            }
+        )
+
+    @extend_schema(request=SpaceInput, responses={201: SpaceOutput})
+    def post(self, request):
+        """Create a Space and go live now."""
+        if not request.user.is_authenticated:
+            return Response({"detail": "Sign in to host a Space."}, status=401)
+        data = SpaceInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        space = services.space_create(host=request.user, start_now=True, **data.validated_data)
+        return Response(SpaceOutput(space).data, status=status.HTTP_201_CREATED)
+
+
+class SpaceDetailApi(APIView):
+    def get(self, request, code):
+        """The room's snapshot: state, stage, raised hands, listed listeners, counts, pins."""
+        return _snapshot(request, _space(code))
+
+    @extend_schema(request=SpaceUpdateInput)
+    def patch(self, request, code):
+        """Change who can request to speak (host or co-host)."""
+        data = SpaceUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        space = _space(code)
+        services.speak_policy_set(
+            space=space, actor=request.user, policy=data.validated_data["speak_policy"]
+        )
+        return _snapshot(request, space)
+
+
+class SpaceStartApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None)
+    def post(self, request, code):
+        """Start a scheduled Space (host only)."""
+        space = services.space_start(space=_space(code), actor=request.user)
+        return _snapshot(request, space)
+
+
+class SpaceEndApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None)
+    def post(self, request, code):
+        """End the Space for everyone (host only)."""
+        space = services.space_end(space=_space(code), actor=request.user)
+        return _snapshot(request, space)
+
+
+class JoinApi(APIView):
+    @extend_schema(request=JoinInput)
+    def post(self, request, code):
+        """Take a seat (signed in, or anonymous with a session)."""
+        data = JoinInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        space = _space(code)
+        services.space_join(
+            space=space,
+            user=request.user,
+            anon_id=_anon_id(request),
+            listed=data.validated_data.get("listed"),
+        )
+        return _snapshot(request, space)
+
+
+class LeaveApi(APIView):
+    @extend_schema(request=None)
+    def post(self, request, code):
+        """Leave the Space."""
+        space = _space(code)
+        services.space_leave(participant=_my_seat(request, space))
+        return _snapshot(request, space)
+
+
+class HandApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None)
+    def post(self, request, code):
+        """Raise one's hand: request to speak."""
+        space = _space(code)
+        services.hand_raise(participant=_my_seat(request, space))
+        return _snapshot(request, space)
+
+    @extend_schema(request=None)
+    def delete(self, request, code):
+        """Lower one's hand."""
+        space = _space(code)
+        services.hand_lower(participant=_my_seat(request, space))
+        return _snapshot(request, space)
+
+
+PARTICIPANT_ACTIONS = {
+    "approve": lambda s, a, p: services.request_approve(space=s, actor=a, participant_id=p),
+    "decline": lambda s, a, p: services.request_decline(space=s, actor=a, participant_id=p),
+    "invite": lambda s, a, p: services.speaker_invite(space=s, actor=a, participant_id=p),
+    "demote": lambda s, a, p: services.speaker_demote(space=s, actor=a, participant_id=p),
+    "mute": lambda s, a, p: services.speaker_mute(space=s, actor=a, participant_id=p),
+    "remove": lambda s, a, p: services.participant_remove(space=s, actor=a, participant_id=p),
+    "ban": lambda s, a, p: services.participant_remove(
+        space=s, actor=a, participant_id=p, ban=True
+    ),
+    "cohost": lambda s, a, p: services.cohost_add(space=s, actor=a, participant_id=p),
+    "uncohost": lambda s, a, p: services.cohost_remove(space=s, actor=a, participant_id=p),
+}
+
+
+class ParticipantActionApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None)
+    def post(self, request, code, participant_id, action):
+        """Moderate a participant: approve, decline, invite, demote, mute, remove, ban,
+        cohost, uncohost."""
+        if action not in PARTICIPANT_ACTIONS:
+            raise NotFound(f"Unknown action: {action}.")
+        space = _space(code)
+        PARTICIPANT_ACTIONS[action](space, request.user, participant_id)
+        return _snapshot(request, space)
+
+
+class ReactionApi(APIView):
+    @extend_schema(request=ReactionInput, responses={202: None})
+    def post(self, request, code):
+        """React with an emoji."""
+        data = ReactionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        space = _space(code)
+        seat = _my_seat(request, space)
+        emoji = data.validated_data["emoji"]
+        services.reaction_check(participant=seat, emoji=emoji)
+        rate_limit(key=f"react:{seat.pk}", limit=30, period=10, message="Slow down.")
+        services.reactions_flush(
+            space_id=space.pk, counts={emoji: 1}, stage={seat.pk: emoji} if seat.on_stage else {}
+        )
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PinsApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=PinInput)
+    def post(self, request, code):
+        """Pin a tweet (host or co-host, at most three)."""
+        data = PinInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        space = _space(code)
+        services.pin_add(space=space, actor=request.user, tweet_id=data.validated_data["tweet"])
+        return _snapshot(request, space)
+
+
+class PinDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None)
+    def delete(self, request, code, tweet_id):
+        """Unpin a tweet."""
+        space = _space(code)
+        services.pin_remove(space=space, actor=request.user, tweet_id=tweet_id)
+        return _snapshot(request, space)
+
+
+urlpatterns = [
+    path("spaces/", SpaceListApi.as_view(), name="api-spaces"),
+    path("spaces/<str:code>/", SpaceDetailApi.as_view(), name="api-space"),
+    path("spaces/<str:code>/start/", SpaceStartApi.as_view(), name="api-space-start"),
+    path("spaces/<str:code>/end/", SpaceEndApi.as_view(), name="api-space-end"),
+    path("spaces/<str:code>/join/", JoinApi.as_view(), name="api-space-join"),
+    path("spaces/<str:code>/leave/", LeaveApi.as_view(), name="api-space-leave"),
+    path("spaces/<str:code>/hand/", HandApi.as_view(), name="api-space-hand"),
+    path("spaces/<str:code>/reactions/", ReactionApi.as_view(), name="api-space-reactions"),
+    path("spaces/<str:code>/pins/", PinsApi.as_view(), name="api-space-pins"),
+    path("spaces/<str:code>/pins/<int:tweet_id>/", PinDetailApi.as_view(), name="api-space-pin"),
+    path(
+        "spaces/<str:code>/participants/<int:participant_id>/<str:action>/",
+        ParticipantActionApi.as_view(),
+        name="api-space-participant-action",
+    ),
+]

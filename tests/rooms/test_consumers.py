@@ -1,0 +1,197 @@
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from rooms import services
+from rooms.models import Participant
+from spaces_site.asgi import application
+from tests.factories import UserFactory
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+@database_sync_to_async
+def _session_for(user):
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+@database_sync_to_async
+def _live_space():
+    host = UserFactory(handle="host")
+    return host, services.space_create(host=host, title="Live now")
+
+
+async def _socket(code, user=None):
+    headers = [(b"host", b"localhost"), (b"origin", b"http://localhost")]
+    if user is not None:
+        headers.append((b"cookie", f"sessionid={await _session_for(user)}".encode()))
+    socket = WebsocketCommunicator(application, f"/ws/spaces/{code}/", headers=headers)
+    connected, _ = await socket.connect()
+    assert connected
+    return socket
+
+
+async def _next(socket, kind, timeout=3):
+    """The next frame of this type, skipping others."""
+    while True:
+        frame = await socket.receive_json_from(timeout=timeout)
+        if frame["type"] == kind:
+            return frame
+
+
+async def test_an_anonymous_visitor_is_counted_not_listed_and_the_host_hears_of_it():
+    host, space = await _live_space()
+    host_page = await _socket(space.code, host)
+    await _next(host_page, "snapshot")
+
+    anonymous = await _socket(space.code)
+    snapshot = await _next(anonymous, "snapshot")
+
+    assert snapshot["counts"] == {"total": 2, "listed": 1}
+    assert snapshot["listeners"] == []
+    assert [p["handle"] for p in snapshot["stage"]] == ["host"]
+    joined = await _next(host_page, "audience.joined")
+    assert joined["counts"]["total"] == 2
+    assert "participant" not in joined
+    await anonymous.disconnect()
+    await host_page.disconnect()
+
+
+async def test_an_unknown_space_is_refused_with_a_reason():
+    socket = await _socket("nope123")
+
+    assert await socket.receive_json_from() == {
+        "type": "error",
+        "code": "space_not_found",
+        "message": "There is no Space at this link.",
+    }
+    assert await socket.receive_output() == {"type": "websocket.close", "code": 4404}
+
+
+async def test_an_ended_space_is_refused_with_a_reason():
+    host, space = await _live_space()
+    await database_sync_to_async(services.space_end)(space=space, actor=host)
+
+    socket = await _socket(space.code)
+
+    frame = await socket.receive_json_from()
+    assert (frame["code"], frame["message"]) == ("space_ended", "This Space has ended.")
+    assert await socket.receive_output() == {"type": "websocket.close", "code": 4410}
+
+
+async def test_a_raised_hand_approved_reaches_every_page():
+    host, space = await _live_space()
+    listener = await database_sync_to_async(UserFactory)(handle="listener")
+    host_page = await _socket(space.code, host)
+    listener_page = await _socket(space.code, listener)
+    anonymous = await _socket(space.code)
+    me = (await _next(listener_page, "snapshot"))["me"]
+
+    await listener_page.send_json_to({"type": "hand.raise"})
+    hands = await _next(host_page, "hands.raised")
+    assert [p["handle"] for p in hands["hands"]] == ["listener"]
+    await host_page.send_json_to({"type": "request.approve", "participant": me["id"]})
+
+    for page in (listener_page, anonymous, host_page):
+        added = await _next(page, "stage.speaker_added")
+        assert [(p["handle"], p["role"]) for p in added["stage"]] == [
+            ("host", "host"),
+            ("listener", "speaker"),
+        ]
+    for page in (host_page, listener_page, anonymous):
+        await page.disconnect()
+
+
+async def test_the_wrong_role_gets_an_error_frame_and_the_socket_stays_usable():
+    host, space = await _live_space()
+    listener = await database_sync_to_async(UserFactory)(handle="listener")
+    page = await _socket(space.code, listener)
+    await _next(page, "snapshot")
+    host_seat = await database_sync_to_async(Participant.objects.get)(space=space, user=host)
+
+    await page.send_json_to({"type": "speaker.mute", "participant": host_seat.pk})
+    error = await _next(page, "error")
+    await page.send_json_to({"type": "ping"})
+
+    assert error == {
+        "type": "error",
+        "code": "not_moderator",
+        "message": "Only the host and co-hosts can do this.",
+        "for": "speaker.mute",
+    }
+    assert await _next(page, "pong") == {"type": "pong"}
+    await page.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("{oops", "bad_json"),
+        ('{"type": "teleport"}', "unknown_type"),
+        ('["react"]', "unknown_type"),
+        ('{"type": "react", "emoji": "' + "x" * 5000 + '"}', "bad_frame"),
+        ('{"type": "react", "emoji": "🍕"}', "bad_reaction"),
+        ('{"type": "hand.raise"}', "sign_in_required"),
+    ],
+)
+async def test_bad_frames_get_error_codes(frame, code):
+    _host, space = await _live_space()
+    page = await _socket(space.code)
+    await _next(page, "snapshot")
+
+    await page.send_to(text_data=frame)
+
+    assert (await _next(page, "error"))["code"] == code
+    await page.disconnect()
+
+
+async def test_reactions_are_coalesced_into_one_batch():
+    host, space = await _live_space()
+    host_page = await _socket(space.code, host)
+    anonymous = await _socket(space.code)
+    await _next(anonymous, "snapshot")
+
+    for _ in range(3):
+        await anonymous.send_json_to({"type": "react", "emoji": "👏"})
+    await anonymous.send_json_to({"type": "react", "emoji": "❤️"})
+
+    batch = await _next(host_page, "reactions.batch")
+    assert batch["counts"] == {"👏": 3, "❤️": 1}
+    await host_page.disconnect()
+    await anonymous.disconnect()
+
+
+async def test_a_flood_is_refused_then_closed_with_4429():
+    _host, space = await _live_space()
+    page = await _socket(space.code)
+    await _next(page, "snapshot")
+
+    for _ in range(60):
+        await page.send_json_to({"type": "react", "emoji": "👏"})
+
+    errors = 0
+    while True:
+        output = await page.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            break
+        if '"rate_limited"' in output.get("text", ""):
+            errors += 1
+    assert (errors, output["code"]) == (10, 4429)
+
+
+async def test_a_removed_listener_hears_it_and_is_disconnected():
+    host, space = await _live_space()
+    listener = await database_sync_to_async(UserFactory)(handle="listener")
+    host_page = await _socket(space.code, host)
+    listener_page = await _socket(space.code, listener)
+    me = (await _next(listener_page, "snapshot"))["me"]
+
+    await host_page.send_json_to({"type": "participant.remove", "participant": me["id"]})
+
+    removed = await _next(listener_page, "participant.removed")
+    assert removed["participant_id"] == me["id"]
+    assert await listener_page.receive_output() == {"type": "websocket.close", "code": 4403}
+    await host_page.disconnect()
