@@ -34,6 +34,48 @@ class SpaceOutput(serializers.Serializer):
         return [topic.name for topic in space.topics.all()]
 
 
+class ParticipantOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    role = serializers.CharField()
+    handle = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    avatar = serializers.CharField(allow_null=True)
+    url = serializers.CharField(allow_null=True)
+    muted = serializers.BooleanField()
+    muted_by_host = serializers.BooleanField()
+    hand_raised = serializers.BooleanField()
+    invited = serializers.BooleanField()
+
+
+class PinOutput(serializers.Serializer):
+    tweet_id = serializers.IntegerField()
+    text = serializers.CharField()
+    handle = serializers.CharField()
+    name = serializers.CharField()
+    url = serializers.CharField()
+
+
+class CountsOutput(serializers.Serializer):
+    total = serializers.IntegerField()
+    listed = serializers.IntegerField()
+
+
+class SnapshotOutput(serializers.Serializer):
+    """The room as the snapshot endpoint and the WebSocket's first frame describe it."""
+
+    seq = serializers.IntegerField()
+    code = serializers.CharField()
+    state = serializers.CharField()
+    title = serializers.CharField()
+    speak_policy = serializers.CharField()
+    stage = ParticipantOutput(many=True)
+    hands = ParticipantOutput(many=True)
+    listeners = ParticipantOutput(many=True)
+    counts = CountsOutput()
+    pins = PinOutput(many=True)
+    me = ParticipantOutput(allow_null=True)
+
+
 class SpaceInput(serializers.Serializer):
     # Title length and topic count are the service's to check, with its messages.
     title = serializers.CharField(max_length=500)
@@ -102,11 +144,12 @@ class SpaceListApi(APIView):
 
 
 class SpaceDetailApi(APIView):
+    @extend_schema(responses=SnapshotOutput)
     def get(self, request, code):
         """The room's snapshot: state, stage, raised hands, listed listeners, counts, pins."""
         return _snapshot(request, _space(code))
 
-    @extend_schema(request=SpaceUpdateInput)
+    @extend_schema(request=SpaceUpdateInput, responses=SnapshotOutput)
     def patch(self, request, code):
         """Change who can request to speak (host or co-host)."""
         data = SpaceUpdateInput(data=request.data)
@@ -121,7 +164,7 @@ class SpaceDetailApi(APIView):
 class SpaceStartApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses=SnapshotOutput)
     def post(self, request, code):
         """Start a scheduled Space (host only)."""
         space = services.space_start(space=_space(code), actor=request.user)
@@ -131,7 +174,7 @@ class SpaceStartApi(APIView):
 class SpaceEndApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses=SnapshotOutput)
     def post(self, request, code):
         """End the Space for everyone (host only)."""
         space = services.space_end(space=_space(code), actor=request.user)
@@ -139,7 +182,7 @@ class SpaceEndApi(APIView):
 
 
 class JoinApi(APIView):
-    @extend_schema(request=JoinInput)
+    @extend_schema(request=JoinInput, responses=SnapshotOutput)
     def post(self, request, code):
         """Take a seat (signed in, or anonymous with a session)."""
         data = JoinInput(data=request.data)
@@ -155,7 +198,7 @@ class JoinApi(APIView):
 
 
 class LeaveApi(APIView):
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses=SnapshotOutput)
     def post(self, request, code):
         """Leave the Space."""
         space = _space(code)
@@ -166,14 +209,14 @@ class LeaveApi(APIView):
 class HandApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses=SnapshotOutput)
     def post(self, request, code):
         """Raise one's hand: request to speak."""
         space = _space(code)
         services.hand_raise(participant=_my_seat(request, space))
         return _snapshot(request, space)
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses=SnapshotOutput)
     def delete(self, request, code):
         """Lower one's hand."""
         space = _space(code)
@@ -199,7 +242,7 @@ PARTICIPANT_ACTIONS = {
 class ParticipantActionApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses=SnapshotOutput)
     def post(self, request, code, participant_id, action):
         """Moderate a participant: approve, decline, invite, demote, mute, remove, ban,
         cohost, uncohost."""
@@ -222,7 +265,7 @@ class ReactionApi(APIView):
         services.reaction_check(participant=seat, emoji=emoji)
         rate_limit(key=f"react:{seat.pk}", limit=30, period=10, message="Slow down.")
         services.reactions_flush(
-            space_id=space.pk, counts={emoji: 1}, stage={seat.pk: emoji} if seat.on_stage else {}
+            space_id=space.pk, counts={emoji: 1}, reactors={seat.pk: emoji} if seat.on_stage else {}
         )
         return Response(status=status.HTTP_202_ACCEPTED)
 
@@ -230,7 +273,7 @@ class ReactionApi(APIView):
 class PinsApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=PinInput)
+    @extend_schema(request=PinInput, responses=SnapshotOutput)
     def post(self, request, code):
         """Pin a tweet (host or co-host, at most three)."""
         data = PinInput(data=request.data)
@@ -243,7 +286,7 @@ class PinsApi(APIView):
 class PinDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses=SnapshotOutput)
     def delete(self, request, code, tweet_id):
         """Unpin a tweet."""
         space = _space(code)

@@ -17,13 +17,13 @@ class ReactionCoalescer:
         self.interval = interval
         self.counts: dict[int, Counter] = defaultdict(Counter)
         # Who on the stage reacted with what, so that it floats over their avatar.
-        self.stage: dict[int, dict[int, str]] = defaultdict(dict)
+        self.reactors: dict[int, dict[int, str]] = defaultdict(dict)
         self._task: asyncio.Task | None = None
 
     def add(self, *, space_id: int, emoji: str, participant_id: int, on_stage: bool) -> None:
         self.counts[space_id][emoji] += 1
         if on_stage:
-            self.stage[space_id][participant_id] = emoji
+            self.reactors[space_id][participant_id] = emoji
         loop = asyncio.get_running_loop()
         if self._task is None or self._task.done() or self._task.get_loop() is not loop:
             self._task = loop.create_task(self._run())
@@ -35,10 +35,10 @@ class ReactionCoalescer:
 
     async def flush(self) -> None:
         counts, self.counts = self.counts, defaultdict(Counter)
-        stage, self.stage = self.stage, defaultdict(dict)
+        reactors, self.reactors = self.reactors, defaultdict(dict)
         for space_id, emoji_counts in counts.items():
             await database_sync_to_async(services.reactions_flush)(
-                space_id=space_id, counts=dict(emoji_counts), stage=stage.get(space_id, {})
+                space_id=space_id, counts=dict(emoji_counts), reactors=reactors.get(space_id, {})
             )
 
 

@@ -91,14 +91,13 @@ def pins(space: Space) -> list[dict]:
 
 def space_snapshot(space: Space, me: Participant | None = None) -> dict:
     """The whole room as a client needs it to (re)start: state, stage, audience, pins."""
-    seq = Space.objects.values_list("seq", flat=True).get(pk=space.pk)
-    space.refresh_from_db(fields=["state", "speak_policy", "captions", "record"])
+    # Read seq first: events after it may already show in the data, and events carry
+    # whole lists, so a client that replays them ends in the same state.
+    current = Space.objects.values("seq", "state", "speak_policy").get(pk=space.pk)
     return {
-        "seq": seq,
+        **current,
         "code": space.code,
-        "state": space.state,
         "title": space.title,
-        "speak_policy": space.speak_policy,
         "stage": stage(space),
         "hands": hands(space),
         "listeners": listed_listeners(space),

@@ -638,7 +638,7 @@ def reaction_check(*, participant: Participant, emoji: str) -> None:
 
 
 @transaction.atomic
-def reactions_flush(*, space_id: int, counts: dict[str, int], stage: dict[int, str]) -> None:
+def reactions_flush(*, space_id: int, counts: dict[str, int], reactors: dict[int, str]) -> None:
     """Record a batch of reactions (per minute, for analytics) and send it to the room."""
     minute = timezone.now().replace(second=0, microsecond=0)
     for emoji, count in counts.items():
@@ -654,6 +654,7 @@ def reactions_flush(*, space_id: int, counts: dict[str, int], stage: dict[int, s
             "type": "space.event",
             "event": "reactions.batch",
             "seq": space.seq,
-            "data": {"counts": counts, "stage": {str(k): v for k, v in stage.items()}},
+            # reactors: who on the stage reacted with what, to float over their avatars.
+            "data": {"counts": counts, "reactors": {str(k): v for k, v in reactors.items()}},
         },
     )

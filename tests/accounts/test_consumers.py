@@ -85,3 +85,26 @@ async def test_bad_frames_get_error_frames_and_the_socket_stays_open():
     await page.send_json_to({"type": "ping"})
     assert await page.receive_json_from() == {"type": "pong"}
     await page.disconnect()
+
+
+async def test_followers_pages_hear_when_a_followed_host_goes_live():
+    from accounts.services import follow_create
+    from rooms.services import space_create
+
+    host, _ = await _person_with_session("host")
+    fan, fan_session = await _person_with_session("fan")
+    _stranger, stranger_session = await _person_with_session("stranger")
+    await database_sync_to_async(follow_create)(follower=fan, followee=host)
+    fan_page, stranger_page = _socket(fan_session), _socket(stranger_session)
+    await fan_page.connect()
+    await stranger_page.connect()
+
+    space = await database_sync_to_async(space_create)(host=host, title="Surprise")
+
+    assert await fan_page.receive_json_from(timeout=5) == {
+        "type": "livebar.changed",
+        "space": space.code,
+    }
+    assert await stranger_page.receive_nothing(timeout=0.3)
+    await fan_page.disconnect()
+    await stranger_page.disconnect()

@@ -191,6 +191,7 @@ function removeListener(id) {
 
 function apply(event) {
   const data = event;
+  if (event.type === "reactions.batch") return floatReactions(data);
   if (data.stage) {
     room.stage = data.stage;
     room.hands = data.hands;
@@ -233,15 +234,13 @@ function apply(event) {
       break;
     case "space.ended":
       return showEnded();
-    case "reactions.batch":
-      return floatReactions(data);
   }
   render();
 }
 
-function floatReactions({ counts, stage }) {
+function floatReactions({ counts, reactors }) {
   const layer = $("floats");
-  for (const [participantId, emoji] of Object.entries(stage || {})) {
+  for (const [participantId, emoji] of Object.entries(reactors || {})) {
     const seat = $("stage").querySelector(`[data-participant="${participantId}"]`);
     if (seat) seat.append(element("span", { className: "seat-reaction", onanimationend: (e) => e.target.remove() }, emoji));
   }
