@@ -194,6 +194,7 @@ class JoinApi(APIView):
             anon_id=_anon_id(request),
             listed=data.validated_data.get("listed"),
         )
+        services.counts_announce(space_id=space.pk)
         return _snapshot(request, space)
 
 
@@ -203,6 +204,7 @@ class LeaveApi(APIView):
         """Leave the Space."""
         space = _space(code)
         services.space_leave(participant=_my_seat(request, space))
+        services.counts_announce(space_id=space.pk)
         return _snapshot(request, space)
 
 

@@ -65,6 +65,7 @@ class SpaceConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.channel_layer.group_add(self.space.group_name, self.channel_name)
         await self.send_json({"type": "snapshot", **snapshot})
+        coalescer.audience_changed(self.space.pk)
 
     async def disconnect(self, code):
         """Stop receiving the room; presence lapses after 30 s without a heartbeat."""
@@ -231,6 +232,7 @@ async def _listed_set(consumer, frame):
 @action("leave")
 async def _leave(consumer, frame):
     await consumer._call(services.space_leave, participant=consumer.participant)
+    coalescer.audience_changed(consumer.space.pk)
     await consumer.close(code=1000)
 
 

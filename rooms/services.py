@@ -66,11 +66,17 @@ def _emit_stage(space: Space, event: str, **data) -> None:
     _live_bar_changed(space)
 
 
-def _emit_audience(space: Space, event: str, participant: Participant) -> None:
-    data = {"counts": selectors.counts(space)}
-    if participant.listed and participant.role == Role.LISTENER:
-        data["participant"] = selectors.participant_public(participant)
-    _emit(space, event, **data)
+def _emit_listed(space: Space, event: str, participant: Participant, **data) -> None:
+    """A listed listener came or went: news for everyone. Unlisted ones only move the
+    count, which is announced in coalesced form (`counts_announce`), so that a crowd
+    joining at once does not send every page one frame per newcomer."""
+    _emit(
+        space,
+        event,
+        participant=selectors.participant_public(participant),
+        counts=selectors.counts(space),
+        **data,
+    )
 
 
 def _live_bar_changed(space: Space) -> None:
@@ -314,8 +320,8 @@ def space_join(*, space: Space, user=None, anon_id: str = "", listed: bool | Non
         seat.save()
     if seat.on_stage:
         _emit_stage(space, "stage.joined")
-    else:
-        _emit_audience(space, "audience.joined", seat)
+    elif seat.listed:
+        _emit_listed(space, "audience.joined", seat)
     return seat
 
 
@@ -326,16 +332,16 @@ def space_leave(*, participant: Participant) -> None:
     if seat.left_at is not None:
         return
     space = seat.space
-    was_on_stage = seat.on_stage
+    was_on_stage = seat.on_stage or seat.hand_raised_at is not None
     seat.left_at = timezone.now()
     if seat.role != Role.HOST:
         _to_audience(seat)
     else:
         seat.save()
-    if was_on_stage or seat.hand_raised_at:
+    if was_on_stage:
         _emit_stage(space, "stage.left", participant_id=seat.pk)
-    else:
-        _emit(space, "audience.left", participant_id=seat.pk, counts=selectors.counts(space))
+    elif seat.listed:
+        _emit_listed(space, "audience.left", seat)
 
 
 def participant_seen(*, participant: Participant) -> None:
@@ -348,14 +354,31 @@ def participant_seen(*, participant: Participant) -> None:
 def presence_sweep() -> int:
     """Let go of participants whose page has been silent for 30 s; return how many."""
     cutoff = timezone.now() - PRESENCE_TIMEOUT
-    gone = Participant.objects.filter(
-        left_at__isnull=True, last_seen_at__lt=cutoff, space__state=Space.State.LIVE
-    ).select_related("space")
-    count = 0
+    gone = list(
+        Participant.objects.filter(
+            left_at__isnull=True, last_seen_at__lt=cutoff, space__state=Space.State.LIVE
+        ).select_related("space")
+    )
     for seat in gone:
         space_leave(participant=seat)
-        count += 1
-    return count
+    for space_id in {seat.space_id for seat in gone}:
+        counts_announce(space_id=space_id)
+    return len(gone)
+
+
+def counts_announce(*, space_id: int) -> None:
+    """Send the room its current audience count (coalesced: joins of unlisted people)."""
+    space = Space.objects.only("pk", "seq").get(pk=space_id)
+    # Like reactions, a lossy refresh: it carries the current seq without taking a new one.
+    broadcast_on_commit(
+        space.group_name,
+        {
+            "type": "space.event",
+            "event": "audience.count",
+            "seq": space.seq,
+            "data": {"counts": selectors.counts(space)},
+        },
+    )
 
 
 @transaction.atomic
@@ -551,16 +574,12 @@ def participant_remove(*, space: Space, actor, participant_id, ban: bool = False
         raise NotAllowed(_("You cannot remove this person."), "cannot_remove")
     if seat.role == Role.COHOST and mine.role != Role.HOST:
         raise NotAllowed(_("Only the host can remove a co-host."), "not_host")
-    was_on_stage = seat.on_stage
     seat.left_at = timezone.now()
     _to_audience(seat)
     if ban and seat.user_id:
         SpaceBan.objects.get_or_create(host_id=space.host_id, user_id=seat.user_id)
     _emit(space, "participant.removed", participant_id=seat.pk, banned=ban)
-    if was_on_stage or seat.listed:
-        _emit_stage(space, "stage.left", participant_id=seat.pk)
-    else:
-        _emit(space, "audience.left", participant_id=seat.pk, counts=selectors.counts(space))
+    _emit_stage(space, "stage.left", participant_id=seat.pk)
     return seat
 
 

@@ -192,6 +192,10 @@ function removeListener(id) {
 function apply(event) {
   const data = event;
   if (event.type === "reactions.batch") return floatReactions(data);
+  if (event.type === "audience.count") {
+    room.counts = data.counts;
+    return renderCount();
+  }
   if (data.stage) {
     room.stage = data.stage;
     room.hands = data.hands;
@@ -212,7 +216,7 @@ function apply(event) {
       break;
     case "audience.left":
       room.counts = data.counts;
-      removeListener(data.participant_id);
+      removeListener(data.participant.id);
       break;
     case "stage.invited":
       if (me()?.id === data.participant_id) me().invited = true;
@@ -294,7 +298,8 @@ function onMessage(message) {
     return toast(message.message);
   }
   if (!room) return;
-  if (message.type !== "reactions.batch") {
+  // Reactions and audience counts are lossy refreshes: they carry seq but take none.
+  if (message.type !== "reactions.batch" && message.type !== "audience.count") {
     if (message.seq > seq + 1) {
       resync();
       return;
