@@ -6,6 +6,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.models import Follow
+from core.consumers import FanOutEventsMixin
 
 CLOSE_UNAUTHENTICATED = 4401
 MAX_FRAME_BYTES = 4096
@@ -13,7 +14,9 @@ LIVE_BAR_GROUP = "livebar"
 FOLLOWING_TTL = 30  # seconds a socket trusts its copy of whom the person follows
 
 
-class MeConsumer(AsyncJsonWebsocketConsumer):
+class MeConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
+    fan_out_events = frozenset({"notification.new"})
+
     async def connect(self):
         """Accept signed-in people only and join their personal group."""
         user = self.scope.get("user")

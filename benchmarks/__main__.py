@@ -12,7 +12,7 @@ import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spaces_site.settings")
 
-BENCHMARKS = ["benchmarks.page_render"]
+BENCHMARKS = ["benchmarks.page_render", "benchmarks.ws_fanout"]
 
 
 def main() -> int:

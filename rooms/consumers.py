@@ -8,6 +8,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from core.consumers import FanOutEventsMixin
 from core.ratelimit import TokenBucket
 from rooms import selectors, services
 from rooms.errors import NotAllowed, SpaceError, error_code, error_message
@@ -32,7 +33,8 @@ def action(name, bucket="general"):
     return register
 
 
-class SpaceConsumer(AsyncJsonWebsocketConsumer):
+class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
+    fan_out_events = frozenset({"space.event"})
     space = None
     participant = None
 

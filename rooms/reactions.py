@@ -40,8 +40,13 @@ class RoomCoalescer:
             self._task = loop.create_task(self._run())
 
     async def _run(self) -> None:
+        # A steady clock: the next flush is due one interval after the last one was due,
+        # however long the flush itself took.
+        loop = asyncio.get_running_loop()
+        due = loop.time() + self.interval
         while self.counts or self.audience:
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            due += self.interval
             await self.flush()
 
     async def flush(self) -> None:

@@ -5,6 +5,7 @@ acting at once can never put more than 1 host, 2 co-hosts and 10 speakers on
 the stage. Every event is numbered with the Space's `seq`.
 """
 
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Follow
 from accounts.selectors import is_blocked_between
-from core.events import broadcast_on_commit
+from core.events import broadcast_on_commit, group_send
 from rooms import selectors
 from rooms.errors import NotAllowed, SpaceError
 from rooms.models import (
@@ -656,24 +657,34 @@ def reaction_check(*, participant: Participant, emoji: str) -> None:
         raise SpaceError(_("You are not in this Space."), code="not_in_space")
 
 
-@transaction.atomic
 def reactions_flush(*, space_id: int, counts: dict[str, int], reactors: dict[int, str]) -> None:
-    """Record a batch of reactions (per minute, for analytics) and send it to the room."""
+    """Send a batch of reactions to the room now, then record it per minute for analytics."""
+    space = Space.objects.only("pk", "seq").get(pk=space_id)
+    # Reactions change no state that a page reads back, so the frame need not wait for the
+    # tally's commit. Lossy and frequent: it carries the current seq without taking one.
+    group_send(
+        space.group_name,
+        {
+            "type": "space.event",
+            "event": "reactions.batch",
+            "seq": space.seq,
+            # reactors: who on the stage reacted with what, to float over their avatars;
+            # at: when the batch left, for measuring delivery (benchmarks/ws_fanout.py).
+            "data": {
+                "counts": counts,
+                "reactors": {str(k): v for k, v in reactors.items()},
+                "at": time.time(),
+            },
+        },
+    )
+    _reactions_tally(space_id=space_id, counts=counts)
+
+
+@transaction.atomic
+def _reactions_tally(*, space_id: int, counts: dict[str, int]) -> None:
     minute = timezone.now().replace(second=0, microsecond=0)
     for emoji, count in counts.items():
         tally, _created = ReactionTally.objects.get_or_create(
             space_id=space_id, minute=minute, emoji=emoji
         )
         ReactionTally.objects.filter(pk=tally.pk).update(count=F("count") + count)
-    space = Space.objects.only("pk", "seq").get(pk=space_id)
-    # Reactions are lossy and frequent: they carry the current seq without taking a new one.
-    broadcast_on_commit(
-        space.group_name,
-        {
-            "type": "space.event",
-            "event": "reactions.batch",
-            "seq": space.seq,
-            # reactors: who on the stage reacted with what, to float over their avatars.
-            "data": {"counts": counts, "reactors": {str(k): v for k, v in reactors.items()}},
-        },
-    )
