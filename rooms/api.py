@@ -1,18 +1,20 @@
 """REST API for Spaces: the same services as the pages and the room's WebSocket."""
 
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.ratelimit import rate_limit
 from rooms import selectors, services
 from rooms.errors import SpaceError
+from rooms.identity import browser_identity
 from rooms.models import Space
-from rooms.views import _anon_id
 
 
 class SpaceOutput(serializers.Serializer):
@@ -101,20 +103,30 @@ class PinInput(serializers.Serializer):
     tweet = serializers.IntegerField()
 
 
+class BrowserSession(BasePermission):
+    """Anyone may call, signed in or not. An anonymous browser acts through its session
+    cookie, so, like a form, it must send the CSRF token."""
+
+    def has_permission(self, request, view):
+        if request.method not in SAFE_METHODS and not request.user.is_authenticated:
+            SessionAuthentication().enforce_csrf(request)
+        return True
+
+
 def _space(code) -> Space:
     return selectors.space_get(code)
 
 
 def _my_seat(request, space):
     """The caller's present seat in the Space; they must have joined."""
-    seat = selectors.participant_for(space, user=request.user, anon_id=_anon_id(request))
+    seat = selectors.participant_for(space, user=request.user, anon_id=browser_identity(request))
     if seat is None or seat.left_at is not None:
-        raise SpaceError("Join the Space first.", code="not_in_space")
+        raise SpaceError(_("Join the Space first."), code="not_in_space")
     return seat
 
 
 def _snapshot(request, space):
-    seat = selectors.participant_for(space, user=request.user, anon_id=_anon_id(request))
+    seat = selectors.participant_for(space, user=request.user, anon_id=browser_identity(request))
     return Response(selectors.space_snapshot(space, seat))
 
 
@@ -135,8 +147,6 @@ class SpaceListApi(APIView):
     @extend_schema(request=SpaceInput, responses={201: SpaceOutput})
     def post(self, request):
         """Create a Space and go live now."""
-        if not request.user.is_authenticated:
-            return Response({"detail": "Sign in to host a Space."}, status=401)
         data = SpaceInput(data=request.data)
         data.is_valid(raise_exception=True)
         space = services.space_create(host=request.user, start_now=True, **data.validated_data)
@@ -182,6 +192,8 @@ class SpaceEndApi(APIView):
 
 
 class JoinApi(APIView):
+    permission_classes = [BrowserSession]
+
     @extend_schema(request=JoinInput, responses=SnapshotOutput)
     def post(self, request, code):
         """Take a seat (signed in, or anonymous with a session)."""
@@ -191,7 +203,7 @@ class JoinApi(APIView):
         services.space_join(
             space=space,
             user=request.user,
-            anon_id=_anon_id(request),
+            anon_id=browser_identity(request),
             listed=data.validated_data.get("listed"),
         )
         services.counts_announce(space_id=space.pk)
@@ -199,6 +211,8 @@ class JoinApi(APIView):
 
 
 class LeaveApi(APIView):
+    permission_classes = [BrowserSession]
+
     @extend_schema(request=None, responses=SnapshotOutput)
     def post(self, request, code):
         """Leave the Space."""
@@ -256,6 +270,8 @@ class ParticipantActionApi(APIView):
 
 
 class ReactionApi(APIView):
+    permission_classes = [BrowserSession]
+
     @extend_schema(request=ReactionInput, responses={202: None})
     def post(self, request, code):
         """React with an emoji."""

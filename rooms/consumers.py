@@ -1,7 +1,6 @@
 """ws/spaces/<code>/: one socket per open Space page; frames become service calls."""
 
 import json
-import secrets
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -12,6 +11,7 @@ from core.consumers import FanOutEventsMixin
 from core.ratelimit import TokenBucket
 from rooms import selectors, services
 from rooms.errors import NotAllowed, SpaceError, error_code, error_message
+from rooms.identity import anon_id
 from rooms.reactions import coalescer
 
 MAX_FRAME_BYTES = 4096
@@ -121,15 +121,15 @@ class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
         return space, participant, selectors.space_snapshot(space, participant)
 
     async def _anon_id(self) -> str:
-        """An anonymous browser's identity, kept in its signed session cookie."""
+        """This browser's anonymous identity (signed-in people are known by account)."""
         user = self.scope.get("user")
         session = self.scope.get("session")
         if (user is not None and user.is_authenticated) or session is None:
             return ""
-        if not session.get("anon_id"):
-            session["anon_id"] = secrets.token_hex(16)
+        value = anon_id(session)
+        if session.modified:
             await database_sync_to_async(session.save)()
-        return session["anon_id"]
+        return value
 
     async def _refuse(self, code, message, close_code):
         await self.send_json({"type": "error", "code": code, "message": message})

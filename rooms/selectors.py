@@ -40,6 +40,11 @@ def present(space: Space) -> QuerySet:
     return Participant.objects.filter(space=space, left_at__isnull=True)
 
 
+def present_seat_by_handle(space: Space, handle: str) -> Participant | None:
+    """The seat of a signed-in person who is in the Space now, by handle."""
+    return present(space).filter(user__handle__iexact=handle).select_related("user").first()
+
+
 def stage(space: Space) -> list[dict]:
     """Who is on the stage: host, co-hosts, then speakers in the order they came up."""
     people = present(space).filter(role__in=Participant.STAGE_ROLES).select_related("user")

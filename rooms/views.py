@@ -1,5 +1,3 @@
-import secrets
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,16 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 from rooms import selectors, services
 from rooms.errors import error_message
 from rooms.forms import HandleForm, PinForm, PolicyForm, SpaceForm
+from rooms.identity import browser_identity
 from rooms.models import REACTIONS, Participant
-
-
-def _anon_id(request) -> str:
-    """Give an anonymous browser a signed identity in its session, once."""
-    if request.user.is_authenticated:
-        return ""
-    if not request.session.get("anon_id"):
-        request.session["anon_id"] = secrets.token_hex(16)
-    return request.session["anon_id"]
 
 
 @require_GET
@@ -33,7 +23,7 @@ def space_page(request, code):
         return render(request, "rooms/space_over.html", context)
     if not space.is_live:
         return render(request, "rooms/space_upcoming.html", context)
-    _anon_id(request)
+    browser_identity(request)
     context.update(reactions=REACTIONS, strings=_room_strings())
     return render(request, "rooms/space.html", context)
 
@@ -72,7 +62,7 @@ def _room_strings() -> dict:
 def space_state(request, code):
     """The room's snapshot as JSON: what a client resyncs from."""
     space = selectors.space_get(code)
-    me = selectors.participant_for(space, user=request.user, anon_id=_anon_id(request))
+    me = selectors.participant_for(space, user=request.user, anon_id=browser_identity(request))
     return JsonResponse(selectors.space_snapshot(space, me))
 
 
@@ -221,7 +211,7 @@ def cohost_add(request, code):
         if not form.is_valid():
             raise ValidationError(_("Give the handle of someone in this Space."))
         handle = form.cleaned_data["handle"].strip().lstrip("@")
-        seat = selectors.present(space).filter(user__handle__iexact=handle).first()
+        seat = selectors.present_seat_by_handle(space, handle)
         if seat is None:
             raise ValidationError(
                 _("@%(handle)s is not in this Space right now.") % {"handle": handle}
