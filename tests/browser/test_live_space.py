@@ -67,6 +67,7 @@ def test_a_live_space_with_a_host_an_anonymous_listener_and_a_new_speaker(browse
     expect(host.locator("#floats .float").first).to_have_text("👏")
     expect(listener.locator("#floats .float").first).to_have_text("👏")
 
+    grace_seat.get_by_title("Actions for Grace Hopper").click()
     grace_seat.get_by_role("button", name="Mute").click()
     expect(grace_seat).to_have_class(re.compile("muted"))
     expect(listener.get_by_role("button", name="Unmute")).to_be_visible()

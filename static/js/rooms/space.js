@@ -10,6 +10,7 @@ let room = null; // the last snapshot, kept current by events
 let seq = 0;
 let socket = null;
 let over = false;
+const openMenus = new Set(); // participant ids whose moderator menu is open
 
 function element(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -68,7 +69,18 @@ function moderatorMenu(person) {
   buttons.push(actionButton(strings.remove, { type: "participant.remove", participant: person.id }));
   if (person.handle) buttons.push(actionButton(strings.ban, { type: "participant.remove", participant: person.id, ban: true }));
   const label = strings.actions_for.replace("%(name)s", person.name || "");
-  return element("div", { className: "menu", role: "group", "aria-label": label }, ...buttons);
+  // Closed by default, so that the stage stays readable; open menus survive re-renders.
+  const menu = element(
+    "details",
+    { className: "menu", open: openMenus.has(person.id) },
+    element("summary", { "aria-label": label, title: label }, "⋯"),
+    element("div", { className: "menu-items" }, ...buttons),
+  );
+  menu.addEventListener("toggle", () => {
+    if (menu.open) openMenus.add(person.id);
+    else openMenus.delete(person.id);
+  });
+  return menu;
 }
 
 function renderStage() {
