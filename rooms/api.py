@@ -10,7 +10,6 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.ratelimit import rate_limit
 from rooms import selectors, services
 from rooms.errors import SpaceError
 from rooms.identity import browser_identity
@@ -278,12 +277,8 @@ class ReactionApi(APIView):
         data = ReactionInput(data=request.data)
         data.is_valid(raise_exception=True)
         space = _space(code)
-        seat = _my_seat(request, space)
-        emoji = data.validated_data["emoji"]
-        services.reaction_check(participant=seat, emoji=emoji)
-        rate_limit(key=f"react:{seat.pk}", limit=30, period=10, message="Slow down.")
-        services.reactions_flush(
-            space_id=space.pk, counts={emoji: 1}, reactors={seat.pk: emoji} if seat.on_stage else {}
+        services.reaction_send(
+            participant=_my_seat(request, space), emoji=data.validated_data["emoji"]
         )
         return Response(status=status.HTTP_202_ACCEPTED)
 

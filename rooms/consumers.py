@@ -87,8 +87,10 @@ class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
             await self._error("bad_json", "This frame is not valid JSON.")
             return
         kind = frame.get("type") if isinstance(frame, dict) else None
-        if kind not in ACTIONS:
-            await self._error("unknown_type", "Unknown frame type.", kind)
+        if not isinstance(kind, str) or kind not in ACTIONS:
+            await self._error(
+                "unknown_type", "Unknown frame type.", kind if isinstance(kind, str) else None
+            )
             return
         handler, bucket = ACTIONS[kind]
         if not self.buckets[bucket].take():

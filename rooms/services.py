@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Follow
 from accounts.selectors import is_blocked_between
 from core.events import broadcast_on_commit, group_send
+from core.ratelimit import rate_limit
 from rooms import selectors
 from rooms.errors import NotAllowed, SpaceError
 from rooms.models import (
@@ -647,6 +648,19 @@ def pin_remove(*, space: Space, actor, tweet_id) -> None:
     if not deleted:
         raise SpaceError(_("This tweet is not pinned."), code="not_pinned")
     _emit(space, "pins.changed", pins=selectors.pins(space))
+
+
+def reaction_send(*, participant: Participant, emoji: str) -> None:
+    """One reaction sent on its own (the API); sockets batch theirs through the coalescer."""
+    reaction_check(participant=participant, emoji=emoji)
+    rate_limit(
+        key=f"react:{participant.pk}",
+        limit=30,
+        period=10,
+        message=_("You are reacting too fast."),
+    )
+    reactors = {participant.pk: emoji} if participant.on_stage else {}
+    reactions_flush(space_id=participant.space_id, counts={emoji: 1}, reactors=reactors)
 
 
 def reaction_check(*, participant: Participant, emoji: str) -> None:

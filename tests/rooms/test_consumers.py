@@ -131,6 +131,7 @@ async def test_the_wrong_role_gets_an_error_frame_and_the_socket_stays_usable():
         ("{oops", "bad_json"),
         ('{"type": "teleport"}', "unknown_type"),
         ('["react"]', "unknown_type"),
+        ('{"type": ["react"]}', "unknown_type"),
         ('{"type": "react", "emoji": "' + "x" * 5000 + '"}', "bad_frame"),
         ('{"type": "react", "emoji": "🍕"}', "bad_reaction"),
         ('{"type": "hand.raise"}', "sign_in_required"),
