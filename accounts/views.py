@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors, services
 from accounts.forms import LanguageForm, ProfileForm
+from core.forms import add_service_errors
 from timeline.selectors import profile_timeline
 
 
@@ -128,21 +129,13 @@ def profile_edit(request):
                 )
             except ValidationError as error:
                 user.refresh_from_db()
-                _add_errors(form, error)
+                add_service_errors(form, error, field="avatar")
             else:
                 messages.success(request, _("Your profile is saved."))
                 return redirect(user)
     else:
         form = ProfileForm(initial={"display_name": user.display_name, "bio": user.bio})
     return render(request, "accounts/profile_edit.html", {"form": form})
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error("avatar", error)
 
 
 @require_POST

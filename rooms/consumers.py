@@ -240,44 +240,32 @@ async def _leave(consumer, frame):
     await consumer.close(code=1000)
 
 
-@action("request.approve")
-async def _approve(consumer, frame):
-    await consumer._moderate(services.request_approve, frame)
+# Moderation frames that name a participant and carry nothing else.
+MODERATION = {
+    "request.approve": services.request_approve,
+    "request.decline": services.request_decline,
+    "speaker.invite": services.speaker_invite,
+    "speaker.demote": services.speaker_demote,
+    "speaker.mute": services.speaker_mute,
+    "cohost.add": services.cohost_add,
+    "cohost.remove": services.cohost_remove,
+}
 
 
-@action("request.decline")
-async def _decline(consumer, frame):
-    await consumer._moderate(services.request_decline, frame)
+def _moderation(service):
+    async def handler(consumer, frame):
+        await consumer._moderate(service, frame)
+
+    return handler
 
 
-@action("speaker.invite")
-async def _invite(consumer, frame):
-    await consumer._moderate(services.speaker_invite, frame)
-
-
-@action("speaker.demote")
-async def _demote(consumer, frame):
-    await consumer._moderate(services.speaker_demote, frame)
-
-
-@action("speaker.mute")
-async def _mute(consumer, frame):
-    await consumer._moderate(services.speaker_mute, frame)
+for _name, _service in MODERATION.items():
+    action(_name)(_moderation(_service))
 
 
 @action("participant.remove")
 async def _remove(consumer, frame):
     await consumer._moderate(services.participant_remove, frame, ban=bool(frame.get("ban")))
-
-
-@action("cohost.add")
-async def _cohost_add(consumer, frame):
-    await consumer._moderate(services.cohost_add, frame)
-
-
-@action("cohost.remove")
-async def _cohost_remove(consumer, frame):
-    await consumer._moderate(services.cohost_remove, frame)
 
 
 @action("policy.set")

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from core.forms import add_service_errors
 from rooms import selectors, services
 from rooms.errors import error_message
 from rooms.forms import HandleForm, PinForm, PolicyForm, SpaceForm
@@ -103,18 +104,10 @@ def space_create(request):
                 start_now=True,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             return redirect(space)
     return render(request, "rooms/space_form.html", {"form": form})
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @login_required
