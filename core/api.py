@@ -6,16 +6,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.errors import error_code
 from core.ratelimit import RateLimited
-
-
-def _first_code(exc: DjangoValidationError) -> str:
-    errors = (
-        [e for field_errors in exc.error_dict.values() for e in field_errors]
-        if hasattr(exc, "error_dict")
-        else exc.error_list
-    )
-    return next((e.code for e in errors if e.code), "invalid")
 
 
 def exception_handler(exc, context):
@@ -29,7 +21,7 @@ def exception_handler(exc, context):
             else status.HTTP_400_BAD_REQUEST
         )
         return Response(
-            {"detail": detail, "code": _first_code(exc), "errors": errors}, status=status_code
+            {"detail": detail, "code": error_code(exc), "errors": errors}, status=status_code
         )
     if isinstance(exc, DjangoPermissionDenied) and getattr(exc, "code", None):
         # A service's refusal names its reason; DRF would only say "permission denied".

@@ -46,6 +46,7 @@ class ParticipantOutput(serializers.Serializer):
     muted_by_host = serializers.BooleanField()
     hand_raised = serializers.BooleanField()
     invited = serializers.BooleanField()
+    listed = serializers.BooleanField()
 
 
 class PinOutput(serializers.Serializer):

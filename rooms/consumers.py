@@ -8,9 +8,10 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from core.consumers import FanOutEventsMixin
+from core.errors import NotAllowed, error_code, error_message
 from core.ratelimit import TokenBucket
 from rooms import selectors, services
-from rooms.errors import NotAllowed, SpaceError, error_code, error_message
+from rooms.errors import SpaceError
 from rooms.identity import anon_id
 from rooms.reactions import coalescer
 
@@ -107,6 +108,8 @@ class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
     async def space_event(self, event):
         """Forward a room event; a removed person's socket closes after hearing it."""
         data = event["data"]
+        if "stage" in data and self.participant is not None:
+            self._follow_stage(data["stage"])
         await self.send_json({"type": event["event"], "seq": event["seq"], **data})
         if event["event"] == "participant.removed" and data["participant_id"] == getattr(
             self.participant, "pk", None
@@ -116,6 +119,15 @@ class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_ENDED)
 
     # Helpers -------------------------------------------------------------------------
+
+    def _follow_stage(self, stage):
+        """Keep this socket's copy of its seat's role current, for reactions over avatars
+        (services re-read the seat from the database for everything else)."""
+        seat = next((p for p in stage if p["id"] == self.participant.pk), None)
+        if seat is not None:
+            self.participant.role = seat["role"]
+        elif self.participant.on_stage and self.participant.role != "host":
+            self.participant.role = "listener"
 
     def _join(self, code, anon_id):
         space = selectors.space_get(code)
@@ -184,53 +196,29 @@ async def _react(consumer, frame):
     )
 
 
-@action("hand.raise", bucket="hand")
-async def _hand_raise(consumer, frame):
-    consumer.participant = await consumer._call(
-        services.hand_raise, participant=consumer.participant
-    )
+# Frames about one's own seat: the service, how the frame becomes its arguments, the bucket.
+SELF_ACTIONS = {
+    "hand.raise": (services.hand_raise, lambda frame: {}, "hand"),
+    "hand.lower": (services.hand_lower, lambda frame: {}, "general"),
+    "invite.accept": (services.invite_answer, lambda frame: {"accept": True}, "general"),
+    "invite.decline": (services.invite_answer, lambda frame: {"accept": False}, "general"),
+    "mute.set": (services.self_mute_set, lambda f: {"muted": bool(f.get("muted"))}, "general"),
+    "stage.leave": (services.stage_leave, lambda frame: {}, "general"),
+    "listed.set": (services.listed_set, lambda f: {"listed": bool(f.get("listed"))}, "general"),
+}
 
 
-@action("hand.lower")
-async def _hand_lower(consumer, frame):
-    consumer.participant = await consumer._call(
-        services.hand_lower, participant=consumer.participant
-    )
+def _self_action(service, arguments):
+    async def handler(consumer, frame):
+        consumer.participant = await consumer._call(
+            service, participant=consumer.participant, **arguments(frame)
+        )
+
+    return handler
 
 
-@action("invite.accept")
-async def _invite_accept(consumer, frame):
-    consumer.participant = await consumer._call(
-        services.invite_answer, participant=consumer.participant, accept=True
-    )
-
-
-@action("invite.decline")
-async def _invite_decline(consumer, frame):
-    consumer.participant = await consumer._call(
-        services.invite_answer, participant=consumer.participant, accept=False
-    )
-
-
-@action("mute.set")
-async def _mute_set(consumer, frame):
-    consumer.participant = await consumer._call(
-        services.self_mute_set, participant=consumer.participant, muted=bool(frame.get("muted"))
-    )
-
-
-@action("stage.leave")
-async def _stage_leave(consumer, frame):
-    consumer.participant = await consumer._call(
-        services.stage_leave, participant=consumer.participant
-    )
-
-
-@action("listed.set")
-async def _listed_set(consumer, frame):
-    consumer.participant = await consumer._call(
-        services.listed_set, participant=consumer.participant, listed=bool(frame.get("listed"))
-    )
+for _name, (_service, _arguments, _bucket) in SELF_ACTIONS.items():
+    action(_name, bucket=_bucket)(_self_action(_service, _arguments))
 
 
 @action("leave")

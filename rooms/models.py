@@ -137,10 +137,6 @@ class Participant(models.Model):
         return f"{self.user or 'anonymous'} in {self.space_id} as {self.role}"
 
     @property
-    def is_present(self) -> bool:
-        return self.left_at is None
-
-    @property
     def on_stage(self) -> bool:
         return self.role in self.STAGE_ROLES
 

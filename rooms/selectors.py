@@ -33,6 +33,7 @@ def participant_public(participant: Participant) -> dict:
         "muted_by_host": participant.muted_by_host,
         "hand_raised": participant.hand_raised_at is not None,
         "invited": participant.invited_at is not None,
+        "listed": participant.listed,
     }
 
 

@@ -17,10 +17,11 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Follow
 from accounts.selectors import is_blocked_between
+from core.errors import NotAllowed
 from core.events import broadcast_on_commit, group_send
 from core.ratelimit import rate_limit
 from rooms import selectors
-from rooms.errors import NotAllowed, SpaceError
+from rooms.errors import SpaceError
 from rooms.models import (
     MAX_COHOSTS,
     MAX_PINS,

@@ -7,9 +7,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from core.errors import error_message
 from core.forms import add_service_errors
 from rooms import selectors, services
-from rooms.errors import error_message
 from rooms.forms import HandleForm, PinForm, PolicyForm, SpaceForm
 from rooms.identity import browser_identity
 from rooms.models import REACTIONS, Participant

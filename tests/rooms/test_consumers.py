@@ -195,3 +195,22 @@ async def test_a_removed_listener_hears_it_and_is_disconnected():
     assert removed["participant_id"] == me["id"]
     assert await listener_page.receive_output() == {"type": "websocket.close", "code": 4403}
     await host_page.disconnect()
+
+
+async def test_a_new_speakers_reactions_float_over_their_avatar():
+    host, space = await _live_space()
+    listener = await database_sync_to_async(UserFactory)(handle="listener")
+    host_page = await _socket(space.code, host)
+    listener_page = await _socket(space.code, listener)
+    me = (await _next(listener_page, "snapshot"))["me"]
+    await listener_page.send_json_to({"type": "hand.raise"})
+    await _next(host_page, "hands.raised")
+    await host_page.send_json_to({"type": "request.approve", "participant": me["id"]})
+    await _next(listener_page, "stage.speaker_added")
+
+    await listener_page.send_json_to({"type": "react", "emoji": "🙏"})
+
+    batch = await _next(host_page, "reactions.batch")
+    assert batch["reactors"] == {str(me["id"]): "🙏"}
+    await host_page.disconnect()
+    await listener_page.disconnect()

@@ -163,6 +163,7 @@ function renderMine() {
   $("mute").hidden = !onStage || mine.muted;
   $("stage-leave").hidden = !onStage || mine.role === "host";
   $("listed-toggle").hidden = !signedIn || !mine || mine.role !== "listener" || mine.hand_raised;
+  if (mine) $("listed").checked = mine.listed;
   $("invite-prompt").hidden = !mine || !mine.invited || onStage;
 }
 
@@ -218,8 +219,10 @@ function apply(event) {
     refreshMe(data);
   }
   switch (event.type) {
-    case "audience.joined":
     case "audience.listed_changed":
+      if (me()?.id === data.participant.id) me().listed = data.listed;
+    // falls through
+    case "audience.joined":
       room.counts = data.counts;
       if (data.participant) {
         removeListener(data.participant.id);
