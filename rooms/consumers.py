@@ -1,21 +1,31 @@
 """ws/spaces/<code>/: one socket per open Space page; frames become service calls."""
 
+import asyncio
 import json
+import logging
+import uuid
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from core.consumers import FanOutEventsMixin
 from core.errors import NotAllowed, error_code, error_message
 from core.ratelimit import TokenBucket
-from rooms import selectors, services
+from rooms import media, selectors, services
 from rooms.errors import SpaceError
 from rooms.identity import anon_id
+from rooms.media.ice import ice_servers
 from rooms.reactions import coalescer
 
+logger = logging.getLogger(__name__)
+
 MAX_FRAME_BYTES = 4096
+# An SDP offer with its ICE candidates runs to a few kilobytes.
+MAX_SIGNALLING_BYTES = 32 * 1024
+SIGNALLING_FRAMES = frozenset({"media.offer"})
 MAX_STRIKES = 10
 CLOSE_NOT_FOUND = 4404
 CLOSE_FORBIDDEN = 4403
@@ -35,9 +45,11 @@ def action(name, bucket="general"):
 
 
 class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
-    fan_out_events = frozenset({"space.event"})
+    fan_out_events = frozenset({"space.event", "media.speaking"})
     space = None
     participant = None
+    media_session = None
+    media_task = None
 
     async def connect(self):
         """Join the Space as this person or browser, then send the room's snapshot."""
@@ -47,6 +59,8 @@ class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
             "general": TokenBucket(rate=10, burst=20),
             "reaction": TokenBucket(rate=5, burst=15),
             "hand": TokenBucket(rate=0.2, burst=3),
+            # Offers come on Listen, on joining the stage and on reconnecting; no faster.
+            "media": TokenBucket(rate=0.5, burst=6),
         }
         self.strikes = 0
         code = self.scope["url_route"]["kwargs"]["code"]
@@ -67,19 +81,21 @@ class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
             await self._refuse(error_code(exc), error_message(exc), CLOSE_ENDED)
             return
         await self.channel_layer.group_add(self.space.group_name, self.channel_name)
-        await self.send_json({"type": "snapshot", **snapshot})
+        media_config = {"ice_servers": ice_servers(identity=f"p{self.participant.pk}")}
+        await self.send_json({"type": "snapshot", **snapshot, "media": media_config})
         coalescer.audience_changed(self.space.pk)
 
     async def disconnect(self, code):
         """Stop receiving the room; presence lapses after 30 s without a heartbeat."""
         if self.space is not None:
             await self.channel_layer.group_discard(self.space.group_name, self.channel_name)
+            await self.media_hang_up()
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """Check a frame's size, shape and rate, then run its action."""
         if self.participant is None:
             return
-        if bytes_data is not None or not text_data or len(text_data) > MAX_FRAME_BYTES:
+        if bytes_data is not None or not text_data or len(text_data) > MAX_SIGNALLING_BYTES:
             await self._error("bad_frame", "Frames are JSON text of at most 4 KB.")
             return
         try:
@@ -88,6 +104,9 @@ class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
             await self._error("bad_json", "This frame is not valid JSON.")
             return
         kind = frame.get("type") if isinstance(frame, dict) else None
+        if len(text_data) > MAX_FRAME_BYTES and kind not in SIGNALLING_FRAMES:
+            await self._error("bad_frame", "Frames are JSON text of at most 4 KB.")
+            return
         if not isinstance(kind, str) or kind not in ACTIONS:
             await self._error(
                 "unknown_type", "Unknown frame type.", kind if isinstance(kind, str) else None
@@ -117,6 +136,64 @@ class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
         elif event["event"] == "space.ended":
             await self.close(code=CLOSE_ENDED)
+
+    async def media_speaking(self, event):
+        """Who is talking right now, from the media server's level meters."""
+        await self.send_json({"type": "speaking", "speaking": event["speaking"]})
+
+    # Live audio --------------------------------------------------------------------------
+
+    def media_connect(self, sdp: str, access: dict) -> None:
+        """Ask the media server for an answer without holding up this socket's other frames;
+        a newer offer replaces one still waiting."""
+        if self.media_task is not None:
+            self.media_task.cancel()
+        self.media_task = asyncio.create_task(self._media_negotiate(sdp, access))
+
+    async def _media_negotiate(self, sdp: str, access: dict) -> None:
+        backend = media.backend()
+        previous, self.media_session = self.media_session, uuid.uuid4().hex
+        if previous:
+            await backend.session_close(space_id=self.space.pk, session=previous)
+        ids = {
+            "space_id": self.space.pk,
+            "participant_id": self.participant.pk,
+            "session": self.media_session,
+            "sdp": sdp,
+        }
+        try:
+            if access["publish"]:
+                answer = await backend.speaker_offer(**ids, muted=access["muted"])
+            else:
+                answer = await backend.listener_offer(**ids)
+        except media.MediaUnavailable:
+            message = _("Live audio is unavailable right now. Trying again…")
+            await self._error("media_unavailable", message, "media.offer")
+            return
+        except media.MediaError as exc:
+            await self._error(exc.code, exc.message, "media.offer")
+            return
+        if access["publish"]:
+            # A moderator may have moved this speaker off the stage while the media server
+            # answered, and the cut-off may have arrived before the offer: check again.
+            try:
+                await self._call(services.media_access, participant=self.participant, publish=True)
+            except (SpaceError, NotAllowed) as exc:
+                await self.media_hang_up()
+                await self._error(error_code(exc), error_message(exc), "media.offer")
+                return
+        await self.send_json({"type": "media.answer", "sdp": answer, "publish": access["publish"]})
+
+    async def media_hang_up(self) -> None:
+        if self.media_task is not None and self.media_task is not asyncio.current_task():
+            self.media_task.cancel()
+        self.media_task = None
+        if self.media_session is not None:
+            session, self.media_session = self.media_session, None
+            try:
+                await media.backend().session_close(space_id=self.space.pk, session=session)
+            except Exception:
+                logger.exception("Could not hang up media session %s", session)
 
     # Helpers -------------------------------------------------------------------------
 
@@ -278,6 +355,22 @@ async def _pin_remove(consumer, frame):
     await consumer._call(
         services.pin_remove, space=consumer.space, actor=consumer.user, tweet_id=frame.get("tweet")
     )
+
+
+@action("media.offer", bucket="media")
+async def _media_offer(consumer, frame):
+    sdp = frame.get("sdp")
+    if not isinstance(sdp, str) or not sdp.startswith("v=0"):
+        raise SpaceError(_("This offer is not a valid session description."), code="bad_sdp")
+    access = await consumer._call(
+        services.media_access, participant=consumer.participant, publish=bool(frame.get("publish"))
+    )
+    consumer.media_connect(sdp, access)
+
+
+@action("media.stop")
+async def _media_stop(consumer, frame):
+    await consumer.media_hang_up()
 
 
 @action("space.end")

@@ -22,6 +22,7 @@ from core.events import broadcast_on_commit, group_send
 from core.ratelimit import rate_limit
 from rooms import selectors
 from rooms.errors import SpaceError
+from rooms.media import command_on_commit as media_command
 from rooms.models import (
     MAX_COHOSTS,
     MAX_PINS,
@@ -181,6 +182,12 @@ def _to_audience(participant: Participant) -> None:
     participant.save()
 
 
+def _microphone_off(seat: Participant) -> None:
+    """Someone left the stage: cut their microphone at the media server; they go on
+    hearing the room once their browser offers again as a listener."""
+    media_command("remove", space_id=seat.space_id, participant_id=seat.pk, publishing_only=True)
+
+
 def clean_topics(names: Iterable[str]) -> list[str]:
     """Normalise topic names: trimmed, no '#', lower case, unique, at most three."""
     topics = []
@@ -267,6 +274,7 @@ def space_end(*, space: Space, actor) -> Space:
     _live_bar_changed(space)
     selectors.present(space).update(left_at=space.ended_at, hand_raised_at=None, invited_at=None)
     _emit(space, "space.ended", state=space.state)
+    media_command("close_room", space_id=space.pk)
     return space
 
 
@@ -345,6 +353,7 @@ def space_leave(*, participant: Participant) -> None:
         _emit_stage(space, "stage.left", participant_id=seat.pk)
     elif seat.listed:
         _emit_listed(space, "audience.left", seat)
+    media_command("remove", space_id=space.pk, participant_id=seat.pk)
 
 
 def participant_seen(*, participant: Participant) -> None:
@@ -523,6 +532,7 @@ def speaker_demote(*, space: Space, actor, participant_id) -> Participant:
         raise SpaceError(_("Only speakers can be moved back to listening."), code="not_speaker")
     _to_audience(seat)
     _emit_stage(space, "stage.speaker_removed", participant_id=seat.pk)
+    _microphone_off(seat)
     return seat
 
 
@@ -538,6 +548,7 @@ def speaker_mute(*, space: Space, actor, participant_id) -> Participant:
     seat.muted_by_host = True
     seat.save(update_fields=["muted_by_host"])
     _emit_stage(space, "stage.muted", participant_id=seat.pk)
+    media_command("mute", space_id=space.pk, participant_id=seat.pk, muted=True)
     return seat
 
 
@@ -552,6 +563,7 @@ def self_mute_set(*, participant: Participant, muted: bool) -> Participant:
         seat.muted_by_host = False
     seat.save(update_fields=["self_muted", "muted_by_host"])
     _emit_stage(seat.space, "stage.muted" if muted else "stage.unmuted", participant_id=seat.pk)
+    media_command("mute", space_id=seat.space_id, participant_id=seat.pk, muted=muted)
     return seat
 
 
@@ -565,6 +577,7 @@ def stage_leave(*, participant: Participant) -> Participant:
         raise SpaceError(_("You are not on the stage."), code="not_on_stage")
     _to_audience(seat)
     _emit_stage(seat.space, "stage.speaker_removed", participant_id=seat.pk)
+    _microphone_off(seat)
     return seat
 
 
@@ -583,6 +596,7 @@ def participant_remove(*, space: Space, actor, participant_id, ban: bool = False
         SpaceBan.objects.get_or_create(host_id=space.host_id, user_id=seat.user_id)
     _emit(space, "participant.removed", participant_id=seat.pk, banned=ban)
     _emit_stage(space, "stage.left", participant_id=seat.pk)
+    media_command("remove", space_id=space.pk, participant_id=seat.pk)
     return seat
 
 
@@ -612,7 +626,23 @@ def cohost_remove(*, space: Space, actor, participant_id) -> Participant:
         raise SpaceError(_("This person is not a co-host."), code="not_cohost")
     _to_audience(seat)
     _emit_stage(space, "stage.cohost_removed", participant_id=seat.pk)
+    _microphone_off(seat)
     return seat
+
+
+# Live audio ------------------------------------------------------------------------------
+
+
+def media_access(*, participant: Participant, publish: bool) -> dict:
+    """Whether this seat may connect its audio, and how: only people on the stage send a
+    microphone, and the media server starts them muted as the database says they are."""
+    seat = Participant.objects.select_related("space").get(pk=participant.pk)
+    _require_live(seat.space)
+    if seat.left_at is not None:
+        raise SpaceError(_("You are not in this Space."), code="not_in_space")
+    if publish and not seat.on_stage:
+        raise NotAllowed(_("Only people on the stage can speak."), "not_on_stage")
+    return {"publish": publish, "muted": seat.self_muted or seat.muted_by_host}
 
 
 # Pins and reactions ----------------------------------------------------------------------

@@ -55,6 +55,21 @@ def _room_strings() -> dict:
         "ended": _("This Space has ended."),
         "no_listeners": _("Nobody is listed yet: listeners can listen anonymously."),
         "actions_for": _("Actions for %(name)s"),
+        "listen": _("Listen"),
+        "listen_stage": _("Connect your audio"),
+        "speaking": _("speaking"),
+        "audio_connecting": _("Connecting audio…"),
+        "audio_listening": _("Listening live."),
+        "audio_speaking": _("Your microphone is connected."),
+        "audio_reconnecting": _("Audio connection lost. Reconnecting…"),
+        "audio_unavailable": _("Live audio is unavailable right now. Trying again…"),
+        "audio_failed": _("Audio could not connect."),
+        "mic_denied": _(
+            "Microphone blocked: allow it in your browser's site settings to speak. "
+            "You can still listen."
+        ),
+        "mic_missing": _("No microphone found: connect one to speak. You can still listen."),
+        "mic_failed": _("Your microphone could not start. You can still listen."),
     }
 
 

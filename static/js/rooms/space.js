@@ -1,16 +1,32 @@
 // The live room: one WebSocket for state and events, rendered with plain DOM calls.
 import { connectSocket } from "../core/socket.js";
+import { RoomAudio } from "./audio.js";
 
 const root = document.getElementById("space-room");
 const strings = JSON.parse(document.getElementById("space-strings").textContent);
 const $ = (id) => document.getElementById(id);
 const HEARTBEAT_MS = 10000;
 
+const audio = new RoomAudio({
+  send: (frame) => send(frame),
+  element: $("space-audio"),
+  strings,
+  onStatus: (text) => { $("audio-status").textContent = text; },
+  onLevel: (level) => {
+    const meter = $("mic-level");
+    meter.hidden = level === null;
+    if (level !== null) meter.value = level;
+  },
+  onChange: () => renderAudio(),
+});
+
 let room = null; // the last snapshot, kept current by events
 let seq = 0;
 let socket = null;
 let over = false;
 const openMenus = new Set(); // participant ids whose moderator menu is open
+let speaking = new Set(); // participant ids the media server hears talking
+let snapshots = 0;
 
 function element(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -89,7 +105,10 @@ function renderStage() {
     ...room.stage.map((person) =>
       element(
         "li",
-        { className: `seat ${person.role}${person.muted ? " muted" : ""}`, dataset: { participant: person.id } },
+        {
+          className: `seat ${person.role}${person.muted ? " muted" : ""}${speaking.has(person.id) ? " speaking" : ""}`,
+          dataset: { participant: person.id },
+        },
         element("a", { href: person.url || "#", className: "seat-avatar" }, avatar(person, "large")),
         element("span", { className: "seat-name" }, person.name || ""),
         element(
@@ -165,6 +184,25 @@ function renderMine() {
   $("listed-toggle").hidden = !signedIn || !mine || mine.role !== "listener" || mine.hand_raised;
   if (mine) $("listed").checked = mine.listed;
   $("invite-prompt").hidden = !mine || !mine.invited || onStage;
+  audio.update({ onStage: Boolean(onStage), muted: Boolean(mine?.muted) });
+  renderAudio();
+}
+
+function renderAudio() {
+  const listen = $("listen");
+  listen.hidden = audio.wanted;
+  listen.textContent = audio.onStage ? strings.listen_stage : strings.listen;
+  $("audio-stop").hidden = !audio.wanted;
+}
+
+function renderSpeaking(ids) {
+  speaking = new Set(ids);
+  for (const seat of $("stage").querySelectorAll(".seat")) {
+    const id = Number(seat.dataset.participant);
+    seat.classList.toggle("speaking", speaking.has(id));
+    seat.querySelector(".seat-speaking")?.remove();
+    if (speaking.has(id)) seat.append(element("span", { className: "seat-speaking visually-hidden" }, strings.speaking));
+  }
 }
 
 function render() {
@@ -279,6 +317,7 @@ function status(text) {
 
 function showEnded() {
   over = true;
+  audio.stop();
   socket?.close();
   root.classList.add("ended");
   $("space-ended").hidden = false;
@@ -289,6 +328,7 @@ function showEnded() {
 
 function showRemoved() {
   over = true;
+  audio.stop();
   socket?.close();
   root.classList.add("ended");
   for (const id of ["stage", "my-controls", "requests", "invite-prompt"]) $(id).hidden = true;
@@ -305,11 +345,17 @@ function toast(text) {
 function onMessage(message) {
   if (message.type === "snapshot") {
     status(strings.connected);
+    audio.configure(message.media);
+    // The media server hung up when the socket went: offer again on a reconnection.
+    if (snapshots++ > 0) audio.resume();
     return applySnapshot(message);
   }
   if (message.type === "pong") return;
+  if (message.type === "media.answer") return audio.onAnswer(message);
+  if (message.type === "speaking") return renderSpeaking(message.speaking);
   if (message.type === "error") {
     if (message.code === "space_ended") return showEnded();
+    if (message.for === "media.offer") return audio.onError(message);
     return toast(message.message);
   }
   if (!room) return;
@@ -329,7 +375,12 @@ root.addEventListener("click", (event) => {
   if (button) send({ type: button.dataset.frame });
 });
 $("mute").addEventListener("click", () => send({ type: "mute.set", muted: true }));
-$("unmute").addEventListener("click", () => send({ type: "mute.set", muted: false }));
+$("unmute").addEventListener("click", () => {
+  send({ type: "mute.set", muted: false });
+  audio.retryMicrophone();
+});
+$("listen").addEventListener("click", () => audio.start());
+$("audio-stop").addEventListener("click", () => audio.stop());
 $("listed").addEventListener("change", (event) => send({ type: "listed.set", listed: event.target.checked }));
 for (const button of document.querySelectorAll("[data-emoji]")) {
   button.addEventListener("click", () => send({ type: "react", emoji: button.dataset.emoji }));
@@ -340,6 +391,7 @@ $("copy-link").addEventListener("click", async (event) => {
 });
 $("leave").addEventListener("click", () => {
   over = true;
+  audio.stop();
   send({ type: "leave" });
   // Give the frame a moment to leave before the page (and its socket) goes away.
   setTimeout(() => { window.location.href = "/spaces/"; }, 300);

@@ -1,0 +1,46 @@
+"""`manage.py runmedia`: the embedded media server, an asyncio process of its own."""
+
+import asyncio
+import logging
+import signal
+
+from channels.layers import get_channel_layer
+from django.core.management.base import BaseCommand
+
+from rooms.media.embedded import serve
+from rooms.models import Space
+
+logger = logging.getLogger("rooms.media")
+
+
+class Command(BaseCommand):
+    help = "Run the embedded aiortc media server: mixes each live Space's speakers."
+
+    def handle(self, *args, **options):
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s media %(message)s")
+        asyncio.run(self.main())
+
+    async def main(self):
+        from rooms.media.server import MediaServer  # aiortc is only needed here
+
+        layer = get_channel_layer()
+
+        async def on_speaking(space_id: int, speaking: list[int]) -> None:
+            try:
+                await layer.group_send(
+                    Space(pk=space_id).group_name,
+                    {"type": "media.speaking", "speaking": speaking},
+                )
+            except Exception:
+                logger.exception("Could not announce who speaks in Space %s", space_id)
+
+        server = MediaServer(on_speaking=on_speaking)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        control = asyncio.create_task(serve(server, layer=layer))
+        self.stdout.write("Media server ready.")
+        await stop.wait()
+        control.cancel()
+        await server.close()

@@ -1,0 +1,60 @@
+"""What Django asks of a media server, whichever one runs (DESIGN §4).
+
+Django alone talks to the media server; the browser only ever gets an SDP answer
+and ICE servers. Django checks roles before it asks for anything: a backend trusts
+the `publish` and `muted` it is given, and enforces them.
+"""
+
+
+class MediaError(Exception):
+    """A request the media server refused, with a code for the browser."""
+
+    def __init__(self, message: str, code: str = "media_error"):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class MediaUnavailable(MediaError):
+    """No media server answered in time: the room goes on, the browser retries."""
+
+    def __init__(self, message: str = "Live audio is unavailable right now."):
+        super().__init__(message, "media_unavailable")
+
+
+class MediaBackend:
+    """The interface: rooms, offers, mutes and removals. Speaking events come back as
+    `media.speaking` events on the Space's group (see docs/media.md)."""
+
+    async def open_room(self, *, space_id: int) -> None:
+        """Make the Space's room ready (the embedded server opens rooms on first offer)."""
+
+    async def close_room(self, *, space_id: int) -> None:
+        """The Space ended: hang up on everyone in its room."""
+        raise NotImplementedError
+
+    async def speaker_offer(
+        self, *, space_id: int, participant_id: int, session: str, sdp: str, muted: bool
+    ) -> str:
+        """A speaker's offer (microphone out, mix-minus-self in) → the SDP answer."""
+        raise NotImplementedError
+
+    async def listener_offer(
+        self, *, space_id: int, participant_id: int, session: str, sdp: str
+    ) -> str:
+        """A listener's receive-only offer → the SDP answer; the room mix flows to it."""
+        raise NotImplementedError
+
+    async def session_close(self, *, space_id: int, session: str) -> None:
+        """Hang up one browser connection."""
+        raise NotImplementedError
+
+    async def mute(self, *, space_id: int, participant_id: int, muted: bool) -> None:
+        """Drop a speaker's audio at the server, or let it through again."""
+        raise NotImplementedError
+
+    async def remove(
+        self, *, space_id: int, participant_id: int, publishing_only: bool = False
+    ) -> None:
+        """Cut a participant's media at once (only the microphone when they step down)."""
+        raise NotImplementedError

@@ -1,0 +1,154 @@
+"""The embedded backend: Django and `manage.py runmedia` talk over the channel layer.
+
+Requests go to one named channel (`MEDIA_CHANNEL`); an offer carries a reply
+channel that Django listens on for the answer, with a timeout, so that a media
+server that is down only costs an offer a few seconds and an error frame. The
+channel layer is Redis, which only the servers reach: the browser never sees a
+control endpoint. The protocol is written down in docs/media.md.
+"""
+
+import asyncio
+import logging
+import time
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from rooms.media.base import MediaBackend, MediaError, MediaUnavailable
+
+logger = logging.getLogger(__name__)
+
+# An offer older than this is dropped by the media server: Django has given up on it.
+OFFER_MAX_AGE = 15.0
+
+
+class EmbeddedBackend(MediaBackend):
+    def __init__(self, channel: str | None = None, timeout: float | None = None):
+        self.channel = channel or settings.MEDIA_CHANNEL
+        self.timeout = timeout or settings.MEDIA_ANSWER_TIMEOUT
+
+    async def _tell(self, message: dict) -> None:
+        await get_channel_layer().send(self.channel, message)
+
+    async def _ask(self, message: dict) -> dict:
+        layer = get_channel_layer()
+        reply_to = await layer.new_channel(prefix="media-reply.")
+        await layer.send(self.channel, {**message, "reply_to": reply_to, "sent_at": time.time()})
+        try:
+            response = await asyncio.wait_for(layer.receive(reply_to), self.timeout)
+        except TimeoutError:
+            raise MediaUnavailable() from None
+        if response.get("type") == "media.error":
+            raise MediaError(response.get("message", ""), response.get("code", "media_error"))
+        return response
+
+    async def speaker_offer(self, *, space_id, participant_id, session, sdp, muted):
+        response = await self._ask(
+            {
+                "type": "media.offer",
+                "space": space_id,
+                "participant": participant_id,
+                "session": session,
+                "sdp": sdp,
+                "publish": True,
+                "muted": muted,
+            }
+        )
+        return response["sdp"]
+
+    async def listener_offer(self, *, space_id, participant_id, session, sdp):
+        response = await self._ask(
+            {
+                "type": "media.offer",
+                "space": space_id,
+                "participant": participant_id,
+                "session": session,
+                "sdp": sdp,
+                "publish": False,
+            }
+        )
+        return response["sdp"]
+
+    async def session_close(self, *, space_id, session):
+        await self._tell({"type": "media.session_close", "space": space_id, "session": session})
+
+    async def mute(self, *, space_id, participant_id, muted):
+        await self._tell(
+            {"type": "media.mute", "space": space_id, "participant": participant_id, "muted": muted}
+        )
+
+    async def remove(self, *, space_id, participant_id, publishing_only=False):
+        await self._tell(
+            {
+                "type": "media.remove",
+                "space": space_id,
+                "participant": participant_id,
+                "publishing_only": publishing_only,
+            }
+        )
+
+    async def close_room(self, *, space_id):
+        await self._tell({"type": "media.close_room", "space": space_id})
+
+
+# The media server's side ------------------------------------------------------------------
+
+
+async def serve(server, *, layer=None, channel: str | None = None) -> None:
+    """Run the media server's control loop: each request on the channel becomes a call."""
+    layer = layer or get_channel_layer()
+    channel = channel or settings.MEDIA_CHANNEL
+    tasks: set[asyncio.Task] = set()
+    logger.info("Media server listening on channel %s", channel)
+    while True:
+        message = await layer.receive(channel)
+        task = asyncio.create_task(handle(server, layer, message))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+
+async def handle(server, layer, message: dict) -> None:
+    """One control message from Django."""
+    kind = message.get("type")
+    try:
+        if kind == "media.offer":
+            await _answer(server, layer, message)
+        elif kind == "media.mute":
+            await server.mute(
+                space_id=message["space"],
+                participant_id=message["participant"],
+                muted=bool(message["muted"]),
+            )
+        elif kind == "media.remove":
+            await server.remove(
+                space_id=message["space"],
+                participant_id=message["participant"],
+                publishing_only=bool(message.get("publishing_only")),
+            )
+        elif kind == "media.session_close":
+            await server.session_close(space_id=message["space"], session=message["session"])
+        elif kind == "media.close_room":
+            await server.close_room(space_id=message["space"])
+        else:
+            logger.warning("Unknown media control message %r", kind)
+    except Exception:
+        logger.exception("Media control message %r failed", kind)
+
+
+async def _answer(server, layer, message: dict) -> None:
+    if time.time() - message.get("sent_at", 0) > OFFER_MAX_AGE:
+        return  # Django stopped waiting long ago; the browser will offer again
+    try:
+        sdp = await server.offer(
+            space_id=message["space"],
+            participant_id=message["participant"],
+            session=message["session"],
+            sdp=message["sdp"],
+            publish=bool(message["publish"]),
+            muted=bool(message.get("muted", True)),
+        )
+    except MediaError as exc:
+        reply = {"type": "media.error", "code": exc.code, "message": exc.message}
+    else:
+        reply = {"type": "media.answer", "sdp": sdp}
+    await layer.send(message["reply_to"], reply)

@@ -1,0 +1,364 @@
+"""The embedded media server: aiortc peer connections, one mixer per live Space.
+
+Runs in its own asyncio process (`manage.py runmedia`), never in Daphne's loop.
+Each speaker's Opus track is decoded into an `InputBuffer`; every 20 ms the room's
+clock takes one frame per speaker, mixes, and encodes twice over: the room mix
+once for all listeners (every listener's sender packs the same Opus packet), and
+one mix-minus-self per speaker. Django decides who may publish and passes that
+decision in each offer; this process only enforces it.
+"""
+
+import asyncio
+import fractions
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import av
+import numpy as np
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.sdp import SessionDescription
+
+from rooms.media.base import MediaError
+from rooms.media.mixer import (
+    FRAME_SAMPLES,
+    SAMPLE_RATE,
+    InputBuffer,
+    SpeakingDetector,
+    level_dbfs,
+    mix,
+)
+
+logger = logging.getLogger(__name__)
+
+TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
+TICK = FRAME_SAMPLES / SAMPLE_RATE
+MAX_SDP_BYTES = 32 * 1024
+BITRATE = 32000
+
+SpeakingCallback = Callable[[int, list[int]], Awaitable[None]]
+
+
+class OpusEncoder:
+    """Mono Opus at 32 kbit/s, one packet per 20 ms frame, timestamps on the room's clock."""
+
+    def __init__(self):
+        self.codec = av.CodecContext.create("libopus", "w")
+        self.codec.bit_rate = BITRATE
+        self.codec.format = "s16"
+        self.codec.layout = "mono"
+        self.codec.sample_rate = SAMPLE_RATE
+        self.codec.time_base = TIME_BASE
+        self.codec.options = {"application": "voip"}
+
+    def encode(self, samples: np.ndarray, pts: int) -> av.Packet | None:
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = SAMPLE_RATE
+        frame.pts = pts
+        frame.time_base = TIME_BASE
+        packets = self.codec.encode(frame)
+        if not packets:
+            return None
+        packet = packets[-1]
+        # The RTP timestamp follows the room's clock, whatever delay the encoder reports.
+        packet.pts = pts
+        packet.time_base = TIME_BASE
+        return packet
+
+
+class Feed:
+    """The latest encoded packet, handed to every track that waits for it."""
+
+    def __init__(self):
+        self.waiting: asyncio.Future | None = None
+
+    async def next(self) -> av.Packet:
+        if self.waiting is None or self.waiting.done():
+            self.waiting = asyncio.get_running_loop().create_future()
+        # Shielded: one listener leaving must not cancel the packet for everyone else.
+        return await asyncio.shield(self.waiting)
+
+    def publish(self, packet: av.Packet) -> None:
+        waiting, self.waiting = self.waiting, None
+        if waiting is not None and not waiting.done():
+            waiting.set_result(packet)
+
+
+class FeedTrack(MediaStreamTrack):
+    """An outgoing audio track of ready-made Opus packets: aiortc packs, never re-encodes."""
+
+    kind = "audio"
+
+    def __init__(self, feed: Feed):
+        super().__init__()
+        self.feed = feed
+
+    async def recv(self) -> av.Packet:
+        if self.readyState != "live":
+            raise MediaStreamError
+        return await self.feed.next()
+
+
+@dataclass(eq=False)
+class Session:
+    """One browser's peer connection: a listener's, or a speaker's with its microphone."""
+
+    id: str
+    participant_id: int
+    publish: bool
+    pc: RTCPeerConnection
+    muted: bool = True
+    buffer: InputBuffer = field(default_factory=InputBuffer)
+    feed: Feed = field(default_factory=Feed)
+    encoder: OpusEncoder | None = None
+    pump: asyncio.Task | None = None
+    resampler: av.AudioResampler | None = None
+
+    def take(self, frame: av.AudioFrame) -> None:
+        """Decoded microphone audio in, as 48 kHz mono samples."""
+        if self.resampler is None:
+            self.resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        for out in self.resampler.resample(frame):
+            self.buffer.push(out.to_ndarray().reshape(-1).copy())
+
+
+class Room:
+    """A live Space's audio: its sessions and its 20 ms clock."""
+
+    def __init__(self, space_id: int, on_speaking: SpeakingCallback | None):
+        self.space_id = space_id
+        self.on_speaking = on_speaking
+        self.sessions: dict[str, Session] = {}
+        self.feed = Feed()
+        self.encoder = OpusEncoder()
+        self.detector = SpeakingDetector()
+        self.pts = 0
+        self.clock: asyncio.Task | None = None
+        self.announcing: set[asyncio.Task] = set()
+
+    @property
+    def speakers(self) -> list[Session]:
+        return [s for s in self.sessions.values() if s.publish]
+
+    def start(self) -> None:
+        if self.clock is None:
+            self.clock = asyncio.create_task(self._run_clock(), name=f"room-{self.space_id}")
+
+    async def _run_clock(self) -> None:
+        """Tick every 20 ms against the loop's clock; after a stall, start afresh rather
+        than bursting to catch up."""
+        loop = asyncio.get_running_loop()
+        due = loop.time()
+        while True:
+            try:
+                self.tick()
+            except Exception:
+                logger.exception("Mixer tick failed in room %s", self.space_id)
+            due += TICK
+            delay = due - loop.time()
+            if delay < -5 * TICK:
+                due = loop.time()
+                delay = 0
+            await asyncio.sleep(max(delay, 0))
+
+    def tick(self) -> None:
+        """Mix one frame: the room mix for listeners, mix-minus-self for each speaker."""
+        frames, levels = {}, {}
+        speakers = self.speakers
+        for session in speakers:
+            samples = session.buffer.pop()
+            if samples is None or session.muted:
+                continue  # late, lost or muted: silent this tick
+            frames[session.id] = samples
+            levels[session.participant_id] = max(
+                levels.get(session.participant_id, float("-inf")), level_dbfs(samples)
+            )
+        room_mix, minus = mix(frames)
+        pts, self.pts = self.pts, self.pts + FRAME_SAMPLES
+        if len(self.sessions) > len(speakers):
+            packet = self.encoder.encode(room_mix, pts)
+            if packet is not None:
+                self.feed.publish(packet)
+        for session in speakers:
+            packet = session.encoder.encode(minus.get(session.id, room_mix), pts)
+            if packet is not None:
+                session.feed.publish(packet)
+        unmuted = {s.participant_id for s in speakers if not s.muted}
+        if self.detector.update(levels, unmuted) and self.on_speaking is not None:
+            speaking = sorted(self.detector.speaking)
+            task = asyncio.create_task(self.on_speaking(self.space_id, speaking))
+            self.announcing.add(task)
+            task.add_done_callback(self.announcing.discard)
+
+    async def close(self) -> None:
+        if self.clock is not None:
+            self.clock.cancel()
+        await asyncio.gather(*(close_session(s) for s in list(self.sessions.values())))
+        self.sessions.clear()
+
+
+async def close_session(session: Session) -> None:
+    if session.pump is not None:
+        session.pump.cancel()
+    await session.pc.close()
+
+
+def _check_offer(sdp) -> None:
+    """Refuse an offer that is not an SDP offer with an audio section we can answer."""
+    if not isinstance(sdp, str) or not sdp.strip() or len(sdp) > MAX_SDP_BYTES:
+        raise MediaError("This offer is not a valid session description.", "bad_sdp")
+    try:
+        parsed = SessionDescription.parse(sdp)
+    except Exception:
+        raise MediaError("This offer is not a valid session description.", "bad_sdp") from None
+    audio = [m for m in parsed.media if m.kind == "audio"]
+    if not audio:
+        raise MediaError("The offer has no audio.", "bad_sdp")
+    if not any(codec.mimeType.lower() == "audio/opus" for m in audio for codec in m.rtp.codecs):
+        raise MediaError("The browser offered no Opus audio.", "bad_sdp")
+    if not all(m.ice.usernameFragment and m.dtls for m in audio):
+        raise MediaError("The offer has no ICE or DTLS parameters.", "bad_sdp")
+
+
+class MediaServer:
+    """Every live Space's room in this process, and the peer connections in them."""
+
+    def __init__(
+        self, *, on_speaking: SpeakingCallback | None = None, ice_servers: list | None = None
+    ):
+        self.on_speaking = on_speaking
+        self.ice_servers = [RTCIceServer(**server) for server in ice_servers or []]
+        self.rooms: dict[int, Room] = {}
+        opus = [
+            c
+            for c in RTCRtpSender.getCapabilities("audio").codecs
+            if c.mimeType.lower() == "audio/opus"
+        ]
+        self.codecs = opus
+
+    def room(self, space_id: int) -> Room:
+        room = self.rooms.get(space_id)
+        if room is None:
+            room = self.rooms[space_id] = Room(space_id, self.on_speaking)
+            room.start()
+        return room
+
+    async def offer(
+        self,
+        *,
+        space_id: int,
+        participant_id: int,
+        session: str,
+        sdp: str,
+        publish: bool,
+        muted: bool = True,
+    ) -> str:
+        """Answer a browser's offer: a speaker sends and hears the others, a listener only
+        hears the room. A listener's answer is send-only, so nothing it sends is used."""
+        _check_offer(sdp)
+        room = self.room(space_id)
+        old = room.sessions.pop(session, None)
+        if old is not None:
+            await close_session(old)
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers))
+        current = Session(id=session, participant_id=participant_id, publish=publish, pc=pc)
+        current.muted = muted
+
+        @pc.on("track")
+        def on_track(track):
+            if publish and track.kind == "audio" and current.pump is None:
+                current.pump = asyncio.create_task(self._pump(current, track))
+
+        @pc.on("connectionstatechange")
+        async def on_state():
+            if pc.connectionState in ("failed", "closed"):
+                await self._drop(room, current)
+
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            transceiver = next(t for t in pc.getTransceivers() if t.kind == "audio")
+            transceiver.setCodecPreferences(self.codecs)
+            if publish:
+                current.encoder = OpusEncoder()
+                transceiver.sender.replaceTrack(FeedTrack(current.feed))
+                transceiver.direction = "sendrecv"
+            else:
+                transceiver.sender.replaceTrack(FeedTrack(room.feed))
+                transceiver.direction = "sendonly"
+            for extra in pc.getTransceivers():
+                if extra is not transceiver:
+                    extra.direction = "inactive"
+            await pc.setLocalDescription(await pc.createAnswer())
+        except MediaError:
+            await close_session(current)
+            raise
+        except Exception as exc:
+            await close_session(current)
+            logger.info("Refused an offer for Space %s: %s", space_id, exc)
+            raise MediaError("This offer could not be answered.", "bad_sdp") from None
+        room.sessions[session] = current
+        return pc.localDescription.sdp
+
+    async def _pump(self, session: Session, track) -> None:
+        """Feed a speaker's decoded audio into their buffer until the track ends."""
+        try:
+            while True:
+                session.take(await track.recv())
+        except MediaStreamError:
+            pass
+        except Exception:
+            logger.exception("Audio from session %s failed", session.id)
+
+    async def _drop(self, room: Room, session: Session) -> None:
+        if room.sessions.get(session.id) is session:
+            del room.sessions[session.id]
+        await close_session(session)
+        await self._close_if_empty(room)
+
+    async def _close_if_empty(self, room: Room) -> None:
+        if not room.sessions and self.rooms.get(room.space_id) is room:
+            del self.rooms[room.space_id]
+            await room.close()
+
+    async def session_close(self, *, space_id: int, session: str) -> None:
+        """Hang up one browser's connection (its page closed or it starts afresh)."""
+        room = self.rooms.get(space_id)
+        if room is not None and session in room.sessions:
+            await self._drop(room, room.sessions[session])
+
+    async def mute(self, *, space_id: int, participant_id: int, muted: bool) -> None:
+        """Drop (or let through again) a speaker's audio, here at the server."""
+        room = self.rooms.get(space_id)
+        for session in room.speakers if room else ():
+            if session.participant_id == participant_id:
+                session.muted = muted
+
+    async def remove(
+        self, *, space_id: int, participant_id: int, publishing_only: bool = False
+    ) -> None:
+        """Cut a participant's media at once: all of it, or only their microphone."""
+        room = self.rooms.get(space_id)
+        if room is None:
+            return
+        for session in list(room.sessions.values()):
+            if session.participant_id == participant_id and (
+                session.publish or not publishing_only
+            ):
+                await self._drop(room, session)
+
+    async def close_room(self, *, space_id: int) -> None:
+        """The Space ended: hang up on everyone in it."""
+        room = self.rooms.pop(space_id, None)
+        if room is not None:
+            await room.close()
+
+    async def close(self) -> None:
+        for space_id in list(self.rooms):
+            await self.close_room(space_id=space_id)

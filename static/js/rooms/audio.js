@@ -1,0 +1,283 @@
+// Live audio in the room. Listeners open a receive-only connection and hear the room's
+// mix; people on the stage send their microphone and hear the other speakers. Offers and
+// answers travel on the room's WebSocket; the audio goes to the media server over WebRTC.
+
+const GATHER_TIMEOUT_MS = 2000;
+const ANSWER_TIMEOUT_MS = 12000;
+const WATCH_MS = 1000;
+const STALL_MS = 4000;
+const DISCONNECTED_GRACE_MS = 3000;
+const MAX_BACKOFF_MS = 30000;
+
+function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      if (pc.iceGatheringState !== "complete") return;
+      pc.removeEventListener("icegatheringstatechange", done);
+      resolve();
+    };
+    pc.addEventListener("icegatheringstatechange", done);
+    // With TURN servers gathering can take a while; host candidates are enough to start.
+    setTimeout(resolve, GATHER_TIMEOUT_MS);
+  });
+}
+
+function microphoneProblem(error) {
+  if (!error) return "mic_missing";
+  if (error.name === "NotAllowedError" || error.name === "SecurityError") return "mic_denied";
+  if (error.name === "NotFoundError" || error.name === "OverconstrainedError") return "mic_missing";
+  return "mic_failed";
+}
+
+export class RoomAudio {
+  constructor({ send, element, strings, onStatus, onLevel, onChange }) {
+    this.send = send;
+    this.element = element;
+    this.strings = strings;
+    this.onStatus = onStatus;
+    this.onLevel = onLevel;
+    this.onChange = onChange;
+    this.iceServers = [];
+    this.wanted = false; // the person asked to hear the room (a click: browsers need one)
+    this.onStage = false;
+    this.muted = true;
+    this.mode = null; // "speak" or "listen", as last offered
+    this.pc = null;
+    this.attempt = 0;
+    this.failures = 0;
+    this.microphone = null; // { stream, track }
+    this.micProblem = null;
+    this.context = null;
+    this.timers = {};
+    this.lastBytes = 0;
+    this.lastProgress = 0;
+    this.disconnectedSince = 0;
+    setInterval(() => this.watch(), WATCH_MS);
+  }
+
+  configure({ ice_servers: iceServers } = {}) {
+    if (Array.isArray(iceServers)) this.iceServers = iceServers;
+  }
+
+  get publishing() {
+    return this.mode === "speak";
+  }
+
+  // The click on Listen: from now on the page may play sound.
+  start() {
+    this.wanted = true;
+    this.failures = 0;
+    this.context ??= new AudioContext();
+    this.context.resume();
+    this.element.play().catch(() => {});
+    this.connect();
+    this.onChange?.();
+  }
+
+  stop() {
+    this.wanted = false;
+    this.attempt += 1;
+    this.hangUp();
+    this.stopMicrophone();
+    this.send({ type: "media.stop" });
+    this.onStatus("");
+    this.onChange?.();
+  }
+
+  // Called whenever the room re-renders: follows the role and the mute switch.
+  update({ onStage, muted }) {
+    const stageChanged = onStage !== this.onStage;
+    this.onStage = onStage;
+    this.muted = muted;
+    if (this.microphone) this.microphone.track.enabled = !muted;
+    if (!onStage) this.stopMicrophone();
+    if (this.wanted && stageChanged) {
+      this.micProblem = null;
+      this.failures = 0;
+      this.connect();
+    }
+  }
+
+  // The socket came back: the media server hung up when it went, so offer again.
+  resume() {
+    if (this.wanted) this.connect();
+  }
+
+  retryMicrophone() {
+    if (this.wanted && this.onStage && !this.microphone) {
+      this.micProblem = null;
+      this.connect();
+    }
+  }
+
+  async connect() {
+    const attempt = ++this.attempt;
+    this.hangUp();
+    clearTimeout(this.timers.retry);
+    let publish = this.onStage && !this.micProblem;
+    if (publish && !(await this.openMicrophone())) publish = false;
+    if (attempt !== this.attempt) return;
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    this.pc = pc;
+    if (publish) {
+      pc.addTransceiver(this.microphone.track, { direction: "sendrecv", streams: [this.microphone.stream] });
+    } else {
+      pc.addTransceiver("audio", { direction: "recvonly" });
+    }
+    pc.ontrack = (event) => {
+      this.element.srcObject = new MediaStream([event.track]);
+      this.element.play().catch(() => {});
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc !== this.pc) return;
+      if (pc.connectionState === "connected") {
+        this.lastProgress = performance.now();
+        this.showState();
+      }
+    };
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    if (attempt !== this.attempt) return;
+    this.mode = publish ? "speak" : "listen";
+    this.lastBytes = 0;
+    this.lastProgress = performance.now();
+    this.disconnectedSince = 0;
+    this.send({ type: "media.offer", sdp: pc.localDescription.sdp, publish });
+    if (!this.micProblem) this.onStatus(this.strings.audio_connecting);
+    this.timers.answer = setTimeout(() => this.retry(), ANSWER_TIMEOUT_MS);
+    this.onChange?.();
+  }
+
+  async openMicrophone() {
+    if (this.microphone) return true;
+    if (!navigator.mediaDevices?.getUserMedia) {
+      this.micProblem = "mic_missing";
+    } else {
+      try {
+        const stream = await navigator.mediaDevices.getUserMedia({
+          audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+        });
+        const [track] = stream.getAudioTracks();
+        if (!track) throw new Error("no audio track");
+        track.enabled = !this.muted;
+        this.microphone = { stream, track };
+        this.meter(stream);
+        return true;
+      } catch (error) {
+        this.micProblem = microphoneProblem(error);
+      }
+    }
+    this.onStatus(this.strings[this.micProblem]);
+    this.onChange?.();
+    return false;
+  }
+
+  // The speaker's input level, so that they can see their microphone works.
+  meter(stream) {
+    this.context ??= new AudioContext();
+    const analyser = this.context.createAnalyser();
+    analyser.fftSize = 512;
+    this.context.createMediaStreamSource(stream).connect(analyser);
+    const samples = new Float32Array(analyser.fftSize);
+    const draw = () => {
+      if (!this.microphone || this.microphone.stream !== stream) return this.onLevel(null);
+      analyser.getFloatTimeDomainData(samples);
+      let sum = 0;
+      for (const value of samples) sum += value * value;
+      const rms = Math.sqrt(sum / samples.length);
+      this.onLevel(this.microphone.track.enabled ? Math.min(1, rms * 4) : 0);
+      requestAnimationFrame(draw);
+    };
+    requestAnimationFrame(draw);
+  }
+
+  stopMicrophone() {
+    if (!this.microphone) return;
+    for (const track of this.microphone.stream.getTracks()) track.stop();
+    this.microphone = null;
+    this.onLevel(null);
+  }
+
+  hangUp() {
+    clearTimeout(this.timers.answer);
+    if (this.pc) {
+      this.pc.onconnectionstatechange = null;
+      this.pc.close();
+      this.pc = null;
+    }
+    this.mode = null;
+  }
+
+  onAnswer(frame) {
+    const pc = this.pc;
+    if (!pc || pc.signalingState !== "have-local-offer") return;
+    clearTimeout(this.timers.answer);
+    pc.setRemoteDescription({ type: "answer", sdp: frame.sdp }).catch(() => this.retry());
+  }
+
+  // An error frame answering our offer.
+  onError(frame) {
+    clearTimeout(this.timers.answer);
+    if (frame.code === "media_unavailable") {
+      this.onStatus(this.strings.audio_unavailable);
+      return this.retry({ quiet: true });
+    }
+    if (frame.code === "not_on_stage") {
+      // Moved off the stage while offering: hear the room as a listener.
+      this.onStage = false;
+      this.stopMicrophone();
+      return this.connect();
+    }
+    if (frame.code === "rate_limited") return this.retry({ quiet: true });
+    this.hangUp();
+    this.onStatus(frame.message || this.strings.audio_failed);
+  }
+
+  retry({ quiet = false } = {}) {
+    if (!this.wanted) return;
+    this.hangUp();
+    const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** this.failures) * (0.5 + Math.random() / 2);
+    this.failures += 1;
+    if (!quiet) this.onStatus(this.strings.audio_reconnecting);
+    clearTimeout(this.timers.retry);
+    this.timers.retry = setTimeout(() => this.connect(), delay);
+  }
+
+  // Notice a dead connection (network drop, media server restart) and start again.
+  async watch() {
+    const pc = this.pc;
+    if (!pc || !this.wanted) return;
+    const now = performance.now();
+    if (pc.connectionState === "failed") return this.retry();
+    if (pc.connectionState === "disconnected") {
+      this.disconnectedSince ||= now;
+      if (now - this.disconnectedSince > DISCONNECTED_GRACE_MS) this.retry();
+      return;
+    }
+    this.disconnectedSince = 0;
+    if (pc.connectionState !== "connected") return;
+    let bytes = 0;
+    const stats = await pc.getStats();
+    stats.forEach((report) => {
+      if (report.type === "inbound-rtp" && report.kind === "audio") bytes += report.bytesReceived || 0;
+    });
+    if (pc !== this.pc) return;
+    if (bytes > this.lastBytes) {
+      this.lastBytes = bytes;
+      this.lastProgress = now;
+      if (this.failures) {
+        this.failures = 0;
+        this.showState();
+      }
+    } else if (now - this.lastProgress > STALL_MS) {
+      // The media server sends packets all the time, silence included: none means it is gone.
+      this.retry();
+    }
+  }
+
+  showState() {
+    if (this.micProblem) return this.onStatus(this.strings[this.micProblem]);
+    this.onStatus(this.publishing ? this.strings.audio_speaking : this.strings.audio_listening);
+  }
+}

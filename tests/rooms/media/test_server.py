@@ -1,0 +1,114 @@
+"""The embedded media server with real aiortc peers: tones in, an FFT of what listeners hear.
+
+Runs inside a network namespace of its own (see tests/conftest.py), where ICE can
+only reach loopback.
+"""
+
+import asyncio
+
+import pytest
+
+from rooms.media import MediaError
+from tests.rooms.media.conftest import connect, offer_sdp, wait_connected
+from tests.rooms.media.tones import peaks, rms
+
+pytestmark = [pytest.mark.netns, pytest.mark.asyncio]
+
+LOW, HIGH, OTHER = 440.0, 1250.0, 2500.0
+
+
+async def test_it_mixes_two_speakers_for_a_listener_and_mutes_one_at_the_server(media_server):
+    one = await connect(media_server, participant_id=1, publish=True, tone=LOW, muted=False)
+    two = await connect(media_server, participant_id=2, publish=True, tone=HIGH, muted=False)
+    listener = await connect(media_server, participant_id=3, publish=False)
+    await wait_connected(one, two, listener)
+    await asyncio.sleep(1.0)  # let the jitter buffers fill
+
+    heard = await listener.recorder.record(1.5)
+    both = peaks(heard, [LOW, HIGH])
+    assert both[LOW] > 0.2, both
+    assert both[HIGH] > 0.2, both
+
+    await media_server.mute(space_id=1, participant_id=2, muted=True)
+    await asyncio.sleep(0.3)
+    heard = await listener.recorder.record(1.5)
+    only = peaks(heard, [LOW, HIGH])
+    assert only[LOW] > 0.8, only
+    assert only[HIGH] < 0.01, only
+
+    for client in (one, two, listener):
+        await client.close()
+
+
+async def test_it_sends_each_speaker_the_others_but_not_themselves(media_server):
+    one = await connect(media_server, participant_id=1, publish=True, tone=LOW, muted=False)
+    two = await connect(media_server, participant_id=2, publish=True, tone=HIGH, muted=False)
+    await wait_connected(one, two)
+    await asyncio.sleep(1.0)
+
+    heard_by_one = peaks(await one.recorder.record(1.5), [LOW, HIGH])
+    assert heard_by_one[HIGH] > 0.8, heard_by_one
+    assert heard_by_one[LOW] < 0.01, heard_by_one
+    heard_by_two = peaks(two.recorder.samples(), [LOW, HIGH])
+    assert heard_by_two[LOW] > 0.8, heard_by_two
+
+    await one.close()
+    await two.close()
+
+
+async def test_it_refuses_a_listeners_microphone(media_server):
+    speaker = await connect(media_server, participant_id=1, publish=True, tone=LOW, muted=False)
+    sneaky = await connect(media_server, participant_id=2, publish=False, tone=OTHER)
+    listener = await connect(media_server, participant_id=3, publish=False)
+    await wait_connected(speaker, sneaky, listener)
+
+    assert "a=sendonly" in sneaky.answer
+    await asyncio.sleep(1.0)
+    heard = peaks(await listener.recorder.record(1.5), [LOW, OTHER])
+    assert heard[OTHER] < 0.01, heard
+    assert heard[LOW] > 0.8, heard
+    # The sneaky listener hears the room like everyone else.
+    assert peaks(sneaky.recorder.samples(), [LOW])[LOW] > 0.8
+
+    for client in (speaker, sneaky, listener):
+        await client.close()
+
+
+async def test_it_cuts_a_removed_speaker_at_once_and_reports_who_speaks(media_server):
+    speaker = await connect(media_server, participant_id=7, publish=True, tone=LOW, muted=False)
+    listener = await connect(media_server, participant_id=8, publish=False)
+    await wait_connected(speaker, listener)
+    await asyncio.sleep(1.0)
+    assert (1, [7]) in media_server.speaking_events
+
+    await media_server.remove(space_id=1, participant_id=7, publishing_only=True)
+    assert speaker.pc.connectionState == "connected"  # the server hung up, not the client
+    await asyncio.sleep(0.3)
+    heard = await listener.recorder.record(1.0)
+    assert rms(heard) < 50
+    assert media_server.speaking_events[-1] == (1, [])
+
+    await speaker.close()
+    await listener.close()
+
+
+@pytest.mark.parametrize(
+    "sdp",
+    ["", "hello", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n", 123],
+)
+async def test_it_refuses_an_offer_that_is_not_valid(media_server, sdp):
+    with pytest.raises(MediaError) as refused:
+        await media_server.offer(space_id=1, participant_id=1, session="x", sdp=sdp, publish=False)
+    assert refused.value.code == "bad_sdp"
+
+
+async def test_it_refuses_an_offer_without_audio(media_server):
+    from aiortc import RTCPeerConnection
+
+    pc = RTCPeerConnection()
+    pc.addTransceiver("video", direction="recvonly")
+    sdp = await offer_sdp(pc)
+    with pytest.raises(MediaError) as refused:
+        await media_server.offer(space_id=1, participant_id=1, session="x", sdp=sdp, publish=False)
+    assert refused.value.message == "The offer has no audio."
+    await pc.close()
