@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint format bench install install-dev chromium messages clean
+.PHONY: run test test-media lint format bench install install-dev chromium messages clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Spaces needs Python 3.11; set PYTHON=/path/to/python3.11")'
@@ -35,6 +35,12 @@ test: install-dev chromium
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py compiletranslations
 	$(VENV)/bin/pytest
+	$(MAKE) --no-print-directory test-media
+
+## The WebRTC tests (aiortc peers, Chromium hearing a tone), inside a network namespace
+## that has only loopback, on SQLite and a bundled Valkey server (see scripts/in-netns).
+test-media: install-dev chromium
+	scripts/in-netns $(VENV)/bin/pytest -m netns -p no:cacheprovider
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -42,6 +42,7 @@ TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
 TICK = FRAME_SAMPLES / SAMPLE_RATE
 MAX_SDP_BYTES = 32 * 1024
 BITRATE = 32000
+REPEAT_SPEAKING_TICKS = 100  # 2 s
 
 SpeakingCallback = Callable[[int, list[int]], Awaitable[None]]
 
@@ -191,7 +192,10 @@ class Room:
             if packet is not None:
                 session.feed.publish(packet)
         unmuted = {s.participant_id for s in speakers if not s.muted}
-        if self.detector.update(levels, unmuted) and self.on_speaking is not None:
+        changed = self.detector.update(levels, unmuted)
+        # Pages that opened since the last change learn who speaks from the periodic repeat.
+        repeat = self.detector.speaking and self.pts % (REPEAT_SPEAKING_TICKS * FRAME_SAMPLES) == 0
+        if (changed or repeat) and self.on_speaking is not None:
             speaking = sorted(self.detector.speaking)
             task = asyncio.create_task(self.on_speaking(self.space_id, speaking))
             self.announcing.add(task)
