@@ -12,7 +12,11 @@ import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spaces_site.settings")
 
-BENCHMARKS = ["benchmarks.page_render", "benchmarks.ws_fanout"]
+BENCHMARKS = [
+    "benchmarks.page_render",
+    "benchmarks.ws_fanout",
+    "benchmarks.media_fanout",
+]
 
 
 def main() -> int:
