@@ -26,86 +26,130 @@ def write_tone(path, frequency=TONE_HZ, seconds=4.0, rate=48000, amplitude=0.5):
     return path
 
 
-@pytest.fixture
-def media_process(daphne_server):
-    """`manage.py runmedia` beside the live Daphne server, on the same channel layer."""
+def _start_media(log):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.live_settings",
         "REDIS_URL": settings.REDIS_URL,
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "runmedia"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    time.sleep(1.5)  # imports aiortc, then subscribes to its channel
+    if process.poll() is not None:
+        log.seek(0)
+        pytest.fail(f"runmedia did not start:\n{log.read().decode()[-3000:]}")
+    return process
+
+
+def _stop(process):
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def media_process(daphne_server):
+    """`manage.py runmedia` beside the live Daphne server, on the same channel layer."""
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "runmedia"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        time.sleep(1.5)  # imports aiortc, then subscribes to its channel
-        if process.poll() is not None:
-            log.seek(0)
-            pytest.fail(f"runmedia did not start:\n{log.read().decode()[-3000:]}")
-        yield process
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        processes = [_start_media(log)]
+        yield processes
+        for process in processes:
+            _stop(process)
+
+
+@pytest.fixture
+def restart_media(media_process):
+    """Stop the media server, leave it down for a while, start a new one."""
+    with tempfile.TemporaryFile() as log:
+
+        def restart(down_for: float):
+            _stop(media_process[-1])
+            time.sleep(down_for)
+            media_process.append(_start_media(log))
+
+        yield restart
 
 
 @pytest.fixture(scope="module")
-def audio_browser(tmp_path_factory):
-    """Chromium with a fake microphone playing a known tone, allowed to use loopback ICE."""
+def audio_browsers(tmp_path_factory):
+    """Chromium processes whose fake microphone plays a known tone (one per frequency,
+    since the tone is a command-line flag), allowed to use loopback ICE."""
     from playwright.sync_api import sync_playwright
 
-    tone = write_tone(tmp_path_factory.mktemp("tone") / "tone.wav")
-    args = [
-        *CHROMIUM_ARGS,
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={tone}",
-        "--allow-loopback-in-peer-connection",
-    ]
+    folder = tmp_path_factory.mktemp("tones")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-            yield browser
-            browser.close()
+            launched = {}
+
+            def launch(frequency=TONE_HZ, microphone=True):
+                key = (frequency, microphone)
+                if key not in launched:
+                    args = [
+                        *CHROMIUM_ARGS,
+                        "--use-fake-ui-for-media-stream",
+                        "--allow-loopback-in-peer-connection",
+                    ]
+                    if microphone:
+                        tone = write_tone(folder / f"tone-{frequency}.wav", frequency)
+                        args += [
+                            "--use-fake-device-for-media-stream",
+                            f"--use-file-for-fake-audio-capture={tone}",
+                        ]
+                    launched[key] = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
+                return launched[key]
+
+            yield launch
+            for browser in launched.values():
+                browser.close()
     finally:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
-# Measures what the page's <audio> element plays: the loudest frequency and the level.
+@pytest.fixture(scope="module")
+def audio_browser(audio_browsers):
+    return audio_browsers()
+
+
+# Measures what the page's <audio> element plays: the loudest frequency, the level, and
+# the level (dB) near each of the given frequencies.
 MEASURE_JS = """
-async (ms) => {
+async ([ms, frequencies]) => {
   const element = document.getElementById("space-audio");
   if (!element.srcObject) return null;
-  window.__meter ??= (() => {
+  if (!window.__meter || window.__meter.stream !== element.srcObject) {
     const context = new AudioContext();
     const analyser = context.createAnalyser();
     analyser.fftSize = 8192;
     analyser.smoothingTimeConstant = 0;
     context.createMediaStreamSource(element.srcObject).connect(analyser);
-    return { context, analyser };
-  })();
+    window.__meter = { context, analyser, stream: element.srcObject };
+  }
   const { context, analyser } = window.__meter;
   await context.resume();
   await new Promise((resolve) => setTimeout(resolve, ms));
   const bins = new Float32Array(analyser.frequencyBinCount);
   analyser.getFloatFrequencyData(bins);
-  let peak = 0;
+  const hz = context.sampleRate / analyser.fftSize;
+  let peak = 1;
   for (let i = 1; i < bins.length; i += 1) if (bins[i] > bins[peak]) peak = i;
+  const levels = {};
+  for (const f of frequencies) {
+    const at = Math.round(f / hz);
+    levels[f] = Math.max(...bins.slice(at - 3, at + 4));
+  }
   const wave = new Float32Array(analyser.fftSize);
   analyser.getFloatTimeDomainData(wave);
   let sum = 0;
   for (const v of wave) sum += v * v;
-  return {
-    peakHz: (peak * context.sampleRate) / analyser.fftSize,
-    peakDb: bins[peak],
-    rms: Math.sqrt(sum / wave.length),
-  };
+  return { peakHz: peak * hz, peakDb: bins[peak], rms: Math.sqrt(sum / wave.length), levels };
 }
 """
