@@ -428,6 +428,7 @@ def _mouth_to_ear(browser, base_url: str, host) -> list[str]:
     ]
     if not delays:
         return [*lines, f"  no burst arrived ({len(spoken)} sent, {len(heard)} onsets heard)"]
+    in_order = " ".join(f"{d:.0f}" for d in delays)
     delays.sort()
     p90 = delays[max(0, round(0.9 * len(delays)) - 1)]
     median = statistics.median(delays)
@@ -436,6 +437,7 @@ def _mouth_to_ear(browser, base_url: str, host) -> list[str]:
         f"  {len(delays)} of {len(spoken)} bursts matched ({len(heard)} onsets heard): "
         f"median {median:.0f} ms, p90 {p90:.0f} ms, min {delays[0]:.0f} ms, "
         f"max {delays[-1]:.0f} ms ({verdict} the {TARGET_DELAY_MS} ms target)",
+        f"  bursts in order (ms): {in_order}",
         f"  the two pages' clocks differ by {skew:+.1f} ms (not corrected)",
     ]
     if stats and stats.get("jitterBufferEmittedCount"):

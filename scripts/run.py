@@ -45,6 +45,9 @@ def start(name: str, args: list[str], env: dict) -> subprocess.Popen:
 
 
 def stop_all(processes: dict[str, subprocess.Popen]) -> None:
+    # A second Ctrl-C must not cut the clean shutdown short.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     for name, process in reversed(processes.items()):
         if process.poll() is None:
             print(f"· stopping {name}", flush=True)

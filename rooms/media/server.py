@@ -137,6 +137,8 @@ class Room:
         self.space_id = space_id
         self.on_speaking = on_speaking
         self.sessions: dict[str, Session] = {}
+        # The last mute command per participant: it may overtake the offer it concerns.
+        self.mutes: dict[int, bool] = {}
         self.feed = Feed()
         self.encoder = OpusEncoder()
         self.detector = SpeakingDetector()
@@ -251,7 +253,6 @@ class MediaServer:
         room = self.rooms.get(space_id)
         if room is None:
             room = self.rooms[space_id] = Room(space_id, self.on_speaking)
-            room.start()
         return room
 
     async def offer(
@@ -273,7 +274,7 @@ class MediaServer:
             await close_session(old)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers))
         current = Session(id=session, participant_id=participant_id, publish=publish, pc=pc)
-        current.muted = muted
+        current.muted = room.mutes.get(participant_id, muted)
 
         @pc.on("track")
         def on_track(track):
@@ -308,6 +309,7 @@ class MediaServer:
             logger.info("Refused an offer for Space %s: %s", space_id, exc)
             raise MediaError("This offer could not be answered.", "bad_sdp") from None
         room.sessions[session] = current
+        room.start()
         return pc.localDescription.sdp
 
     async def _pump(self, session: Session, track) -> None:
@@ -339,8 +341,9 @@ class MediaServer:
 
     async def mute(self, *, space_id: int, participant_id: int, muted: bool) -> None:
         """Drop (or let through again) a speaker's audio, here at the server."""
-        room = self.rooms.get(space_id)
-        for session in room.speakers if room else ():
+        room = self.room(space_id)
+        room.mutes[participant_id] = muted
+        for session in room.speakers:
             if session.participant_id == participant_id:
                 session.muted = muted
 
@@ -351,6 +354,7 @@ class MediaServer:
         room = self.rooms.get(space_id)
         if room is None:
             return
+        room.mutes.pop(participant_id, None)  # back on the stage later, they start muted
         for session in list(room.sessions.values()):
             if session.participant_id == participant_id and (
                 session.publish or not publishing_only

@@ -1,6 +1,7 @@
 """`manage.py runmedia`: the embedded media server, an asyncio process of its own."""
 
 import asyncio
+import contextlib
 import logging
 import signal
 
@@ -43,4 +44,7 @@ class Command(BaseCommand):
         self.stdout.write("Media server ready.")
         await stop.wait()
         control.cancel()
+        # Let the layer unsubscribe from the channel before the loop goes away.
+        with contextlib.suppress(asyncio.CancelledError):
+            await control
         await server.close()

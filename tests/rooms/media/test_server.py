@@ -92,6 +92,20 @@ async def test_it_cuts_a_removed_speaker_at_once_and_reports_who_speaks(media_se
     await listener.close()
 
 
+async def test_an_unmute_that_overtakes_the_offer_still_counts(media_server):
+    # The speaker unmuted while their offer (read as muted) was on its way.
+    await media_server.mute(space_id=1, participant_id=1, muted=False)
+    speaker = await connect(media_server, participant_id=1, publish=True, tone=LOW, muted=True)
+    listener = await connect(media_server, participant_id=2, publish=False)
+    await wait_connected(speaker, listener)
+    await asyncio.sleep(1.0)
+
+    assert peaks(await listener.recorder.record(1.0), [LOW])[LOW] > 0.8
+
+    for client in (speaker, listener):
+        await client.close()
+
+
 @pytest.mark.parametrize(
     "sdp",
     ["", "hello", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n", 123],
