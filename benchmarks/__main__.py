@@ -16,6 +16,7 @@ BENCHMARKS = [
     "benchmarks.page_render",
     "benchmarks.ws_fanout",
     "benchmarks.media_fanout",
+    "benchmarks.media_browser",
 ]
 
 

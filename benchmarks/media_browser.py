@@ -380,7 +380,8 @@ def _join_runs(browser, base_url: str, url: str) -> list[str]:
         for key, _ in STEPS:
             if key in bench["events"]:
                 steps[key].append(bench["events"][key] - clicked)
-        candidates.update(" ".join(c.split()[4:8]) for c in bench["candidates"])
+        # "candidate:<foundation> <component> <protocol> <priority> <address> <port> typ <type>"
+        candidates.update(" ".join(c.split()[i] for i in (2, 4, 7)) for c in bench["candidates"])
         _note(f"join {run + 1}/{RUNS}: {total:.0f} ms")
     verdict = "within" if statistics.median(totals) < TARGET_JOIN_MS else "OVER"
     path = ", ".join(
@@ -396,8 +397,8 @@ def _join_runs(browser, base_url: str, url: str) -> list[str]:
         "  runs (ms): " + " ".join(f"{t:.0f}" for t in totals),
         f"  median ms after the click: {path}, first audio {statistics.median(totals):.0f}"
         + (f" (never seen in some runs: {', '.join(missing)})" if missing else ""),
-        "  listener ICE candidates (address port protocol type): "
-        + ("; ".join(sorted(candidates)) or "none"),
+        "  listener ICE candidates (protocol address type): "
+        + (", ".join(sorted(candidates)) or "none"),
     ]
 
 

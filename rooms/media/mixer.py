@@ -82,31 +82,30 @@ class InputBuffer:
     """One speaker's decoded audio waiting for the mixer's clock.
 
     Frames arrive in bursts and at any size; the mixer takes exactly one frame per tick.
-    When nothing has arrived the speaker is silent for that tick (late or lost packets),
-    and the buffer never holds more than `max_frames`, dropping the oldest audio, so that
-    a speaker who fell behind catches up instead of lagging for the rest of the Space.
+    When nothing has arrived the speaker is silent for that tick (late or lost packets).
+    Audio arrives exactly as fast as the clock takes it, so a backlog left by a burst
+    would never drain by itself and would stay as delay: when the buffer has not once
+    run down to a single frame for a whole `window` of ticks, the surplus is dropped.
+    It never holds more than `max_frames` either.
     """
 
-    def __init__(self, *, max_frames: int = 5):
+    def __init__(self, *, max_frames: int = 5, window: int = 50):
         self.max_samples = max_frames * FRAME_SAMPLES
+        self.window = window
         self.chunks: deque[np.ndarray] = deque()
         self.size = 0
+        self.low = self.max_samples  # the least audio waiting at a tick, this window
+        self.ticks = 0
 
     def push(self, samples: np.ndarray) -> None:
         self.chunks.append(samples)
         self.size += len(samples)
-        while self.size > self.max_samples:
-            drop = self.size - self.max_samples
-            head = self.chunks[0]
-            if len(head) <= drop:
-                self.chunks.popleft()
-                self.size -= len(head)
-            else:
-                self.chunks[0] = head[drop:]
-                self.size -= drop
+        if self.size > self.max_samples:
+            self._drop(self.size - self.max_samples)
 
     def pop(self) -> np.ndarray | None:
         """One frame of audio, or None when a whole frame has not arrived yet."""
+        self._trim()
         if self.size < FRAME_SAMPLES:
             return None
         parts, needed = [], FRAME_SAMPLES
@@ -121,3 +120,25 @@ class InputBuffer:
                 needed = 0
         self.size -= FRAME_SAMPLES
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _trim(self) -> None:
+        self.low = min(self.low, self.size)
+        self.ticks += 1
+        if self.ticks >= self.window:
+            surplus = self.low - FRAME_SAMPLES
+            if surplus >= FRAME_SAMPLES:
+                self._drop(surplus - surplus % FRAME_SAMPLES)
+            self.low, self.ticks = self.max_samples, 0
+
+    def _drop(self, count: int) -> None:
+        """Forget the oldest `count` samples."""
+        while count > 0:
+            head = self.chunks[0]
+            if len(head) <= count:
+                self.chunks.popleft()
+                self.size -= len(head)
+                count -= len(head)
+            else:
+                self.chunks[0] = head[count:]
+                self.size -= count
+                count = 0

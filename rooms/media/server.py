@@ -23,6 +23,7 @@ from aiortc import (
     RTCRtpSender,
     RTCSessionDescription,
 )
+from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import SessionDescription
 
@@ -90,6 +91,26 @@ class Feed:
         waiting, self.waiting = self.waiting, None
         if waiting is not None and not waiting.done():
             waiting.set_result(packet)
+
+
+class ArrivalOrderBuffer:
+    """Stands in for aiortc's audio receive buffer, which holds every frame until four
+    more have arrived (80 ms) and stalls for 16 packets after a loss. Each Opus packet is
+    a whole frame and the mixer's InputBuffer absorbs jitter, so frames go on as they
+    arrive; one that comes after a newer one is too late to play and is dropped."""
+
+    capacity = 16
+
+    def __init__(self):
+        self.last: int | None = None
+
+    def add(self, packet) -> tuple[bool, JitterFrame | None]:
+        if self.last is not None:
+            ahead = (packet.sequence_number - self.last) % 65536
+            if ahead == 0 or ahead >= 32768:
+                return False, None  # a duplicate, or older than what already went on
+        self.last = packet.sequence_number
+        return False, JitterFrame(data=packet._data, timestamp=packet.timestamp)
 
 
 class FeedTrack(MediaStreamTrack):
@@ -291,6 +312,9 @@ class MediaServer:
             transceiver = next(t for t in pc.getTransceivers() if t.kind == "audio")
             transceiver.setCodecPreferences(self.codecs)
             if publish:
+                # aiortc offers no setting for this; its receiver looks the buffer up by
+                # this (name-mangled) attribute on every packet.
+                transceiver.receiver._RTCRtpReceiver__jitter_buffer = ArrivalOrderBuffer()
                 current.encoder = OpusEncoder()
                 transceiver.sender.replaceTrack(FeedTrack(current.feed))
                 transceiver.direction = "sendrecv"

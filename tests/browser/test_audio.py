@@ -36,8 +36,14 @@ def _until(page, predicate, timeout=12.0):
 
 
 def _hears(frequency):
-    """Whether a measurement has this tone standing 25 dB over a frequency nobody sends."""
-    return lambda m: m["levels"][str(frequency)] > m["levels"][str(QUIET_HZ)] + 25
+    """Whether a measurement has this tone, clearly audible (the tones arrive near -40 dB)
+    and 25 dB over a frequency nobody sends."""
+
+    def heard(m):
+        level = m["levels"][str(frequency)]
+        return level > -75 and level > m["levels"][str(QUIET_HZ)] + 25
+
+    return heard
 
 
 def _go_live(host, title):

@@ -84,6 +84,28 @@ def test_the_input_buffer_drops_the_oldest_audio_when_a_speaker_falls_behind():
     assert buffer.pop() is None
 
 
+def test_a_backlog_that_never_drains_is_dropped_after_a_window():
+    buffer = InputBuffer(max_frames=10, window=5)
+    for i in range(4):  # a burst: three frames more than the clock needs
+        buffer.push(np.full(FRAME_SAMPLES, i, dtype=np.int16))
+    played = []
+    for tick in range(4, 12):  # then arrivals keep pace with the clock
+        buffer.push(np.full(FRAME_SAMPLES, tick, dtype=np.int16))
+        played.append(int(buffer.pop()[0]))
+
+    # The three frames of surplus went at the end of the first window: from then on
+    # each frame is played on the tick after it arrived, not four ticks later.
+    assert played[:4] == [0, 1, 2, 3]
+    assert played[5:] == [9, 10, 11]
+
+
+def test_a_buffer_that_runs_low_keeps_its_audio():
+    buffer = InputBuffer(window=3)
+    for tick in range(9):
+        buffer.push(np.full(FRAME_SAMPLES, tick, dtype=np.int16))
+        assert int(buffer.pop()[0]) == tick
+
+
 def test_levels_are_in_dbfs():
     assert level_dbfs(np.zeros(FRAME_SAMPLES, np.int16)) == float("-inf")
     full_scale = sine(1000, FRAME_SAMPLES, amplitude=INT16_MAX)
