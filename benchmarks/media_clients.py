@@ -1,9 +1,11 @@
 """The listening side of benchmarks/media_fanout.py: one speaker and N aiortc listeners.
 
-Run as `python -m benchmarks.media_clients N SECONDS` inside the benchmark's network
-namespace, next to a running `manage.py runmedia`. Offers go through the same
-channel-layer protocol Django uses (EmbeddedBackend). Prints READY once every
-listener is connected and audio flows, then DONE with the packet counts of a window.
+Run as `python -m benchmarks.media_clients N SECONDS FIRST_ID SPEAKER` inside the
+benchmark's network namespace, next to a running `manage.py runmedia`. Offers go
+through the same channel-layer protocol Django uses (EmbeddedBackend). Prints READY
+once every listener is connected and audio flows, waits for a line on stdin (so that
+several client processes measure the same window), then prints DONE with the packet
+counts of a SECONDS-long window.
 """
 
 import asyncio
@@ -42,28 +44,52 @@ async def _drain(track) -> None:
 
 
 async def _counts(pcs) -> tuple[int, int]:
-    received = lost = 0
-    for pc in pcs:
-        for stats in (await pc.getStats()).values():
-            if stats.type == "inbound-rtp":
-                received += stats.packetsReceived
-                lost += max(stats.packetsLost, 0)
-    return received, lost
+    counters = [COUNTERS.get(id(t.receiver)) for pc in pcs for t in pc.getTransceivers()]
+    return (
+        sum(c.received for c in counters if c),
+        sum(c.lost for c in counters if c),
+    )
 
 
-class _NoDecoder:
-    """Listeners here count packets and never play them: skip Opus decoding, which would
-    otherwise cost this process more than the media server spends serving them."""
+class _Counter:
+    """What one listener received: packets, and the span of sequence numbers they cover."""
 
-    def decode(self, encoded_frame):
-        return []
+    def __init__(self):
+        self.received = 0
+        self.first = None
+        self.highest = None
+
+    def add(self, sequence_number: int) -> None:
+        self.received += 1
+        if self.first is None:
+            self.first = self.highest = sequence_number
+            return
+        ahead = (sequence_number - self.highest) % 65536
+        if ahead < 32768:
+            self.highest += ahead
+        # (a late packet only counts as received)
+
+    @property
+    def lost(self) -> int:
+        if self.first is None:
+            return 0
+        return max(self.highest - self.first + 1 - self.received, 0)
 
 
-async def main(listeners: int, seconds: float) -> None:
-    import aiortc.rtcrtpreceiver
-    from aiortc import RTCPeerConnection
+COUNTERS: dict[int, _Counter] = {}
 
-    aiortc.rtcrtpreceiver.get_decoder = lambda codec: _NoDecoder()
+
+async def _count_packet(receiver, packet, arrival_time_ms) -> None:
+    """Listeners here count packets and never play them. Past DTLS and SRTP, aiortc's own
+    receive path (statistics, jitter buffer, Opus decoding) would cost this process more
+    than the media server spends serving them, so it is replaced by a counter."""
+    COUNTERS.setdefault(id(receiver), _Counter()).add(packet.sequence_number)
+
+
+async def main(listeners: int, seconds: float, first_id: int, with_speaker: bool) -> None:
+    from aiortc import RTCPeerConnection, RTCRtpReceiver
+
+    RTCRtpReceiver._handle_rtp_packet = _count_packet
 
     from rooms.media.embedded import EmbeddedBackend
     from tests.rooms.media.tones import ToneTrack
@@ -80,10 +106,11 @@ async def main(listeners: int, seconds: float) -> None:
             pc.addTransceiver("audio", direction="recvonly")
         return pc
 
-    speaker = peer(True)
-    await _offer(
-        backend, speaker, space_id=SPACE_ID, participant_id=1, session="speaker", publish=True
-    )
+    speakers = [peer(True)] if with_speaker else []
+    for speaker in speakers:
+        await _offer(
+            backend, speaker, space_id=SPACE_ID, participant_id=1, session="speaker", publish=True
+        )
     pcs = [peer(False) for _ in range(listeners)]
     for start in range(0, listeners, CONNECT_BATCH):
         await asyncio.gather(
@@ -92,15 +119,15 @@ async def main(listeners: int, seconds: float) -> None:
                     backend,
                     pc,
                     space_id=SPACE_ID,
-                    participant_id=100 + start + i,
-                    session=f"listener-{start + i}",
+                    participant_id=first_id + start + i,
+                    session=f"listener-{first_id + start + i}",
                     publish=False,
                 )
                 for i, pc in enumerate(pcs[start : start + CONNECT_BATCH])
             )
         )
     deadline = time.monotonic() + 60
-    while not all(pc.connectionState == "connected" for pc in [speaker, *pcs]):
+    while not all(pc.connectionState == "connected" for pc in [*speakers, *pcs]):
         if time.monotonic() > deadline:
             states = [pc.connectionState for pc in pcs]
             print("FAILED", json.dumps({"connected": states.count("connected")}), flush=True)
@@ -108,10 +135,15 @@ async def main(listeners: int, seconds: float) -> None:
         await asyncio.sleep(0.2)
     await asyncio.sleep(3)  # let every jitter buffer and RTCP report settle
 
+    # Reading the counters of hundreds of connections takes a while: time the window from
+    # the start of one reading to the start of the next.
+    print("READY", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    wall0 = time.monotonic()
     received0, lost0 = await _counts(pcs)
     cpu0 = time.process_time()
-    print("READY", flush=True)
     await asyncio.sleep(seconds)
+    wall1 = time.monotonic()
     received1, lost1 = await _counts(pcs)
     cpu1 = time.process_time()
     print(
@@ -121,11 +153,12 @@ async def main(listeners: int, seconds: float) -> None:
                 "received": received1 - received0,
                 "lost": lost1 - lost0,
                 "client_cpu": cpu1 - cpu0,
+                "client_wall": wall1 - wall0,
             }
         ),
         flush=True,
     )
-    for pc in [speaker, *pcs]:
+    for pc in [*speakers, *pcs]:
         await pc.close()
     for drain in drains:
         drain.cancel()
@@ -133,4 +166,5 @@ async def main(listeners: int, seconds: float) -> None:
 
 if __name__ == "__main__":
     django.setup()
-    asyncio.run(main(int(sys.argv[1]), float(sys.argv[2])))
+    listeners, seconds, first_id, with_speaker = sys.argv[1:5]
+    asyncio.run(main(int(listeners), float(seconds), int(first_id), with_speaker == "1"))
