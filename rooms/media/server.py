@@ -79,18 +79,20 @@ class Feed:
     """The latest encoded packet, handed to every track that waits for it."""
 
     def __init__(self):
-        self.waiting: asyncio.Future | None = None
+        self.waiting: list[asyncio.Future] = []
 
     async def next(self) -> av.Packet:
-        if self.waiting is None or self.waiting.done():
-            self.waiting = asyncio.get_running_loop().create_future()
-        # Shielded: one listener leaving must not cancel the packet for everyone else.
-        return await asyncio.shield(self.waiting)
+        # One future per waiting track (not one shared, shielded future): a track that is
+        # stopped cancels only its own, and publishing costs one set_result per listener.
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append(future)
+        return await future
 
     def publish(self, packet: av.Packet) -> None:
-        waiting, self.waiting = self.waiting, None
-        if waiting is not None and not waiting.done():
-            waiting.set_result(packet)
+        waiting, self.waiting = self.waiting, []
+        for future in waiting:
+            if not future.done():
+                future.set_result(packet)
 
 
 class ArrivalOrderBuffer:
