@@ -144,6 +144,8 @@ class Session:
     encoder: OpusEncoder | None = None
     pump: asyncio.Task | None = None
     resampler: av.AudioResampler | None = None
+    # Hung up or removed while its answer was still being made.
+    withdrawn: bool = False
 
     def take(self, frame: av.AudioFrame) -> None:
         """Decoded microphone audio in, as 48 kHz mono samples."""
@@ -160,6 +162,8 @@ class Room:
         self.space_id = space_id
         self.on_speaking = on_speaking
         self.sessions: dict[str, Session] = {}
+        # Sessions whose answer is being made: not in the room yet, but it must stay open.
+        self.offering: dict[str, Session] = {}
         # The last mute command per participant: it may overtake the offer it concerns.
         self.mutes: dict[int, bool] = {}
         self.feed = Feed()
@@ -239,6 +243,11 @@ async def close_session(session: Session) -> None:
     await session.pc.close()
 
 
+def _forget_offer(room: Room, session: Session) -> None:
+    if room.offering.get(session.id) is session:
+        del room.offering[session.id]
+
+
 def _check_offer(sdp) -> None:
     """Refuse an offer that is not an SDP offer with an audio section we can answer."""
     if not isinstance(sdp, str) or not sdp.strip() or len(sdp) > MAX_SDP_BYTES:
@@ -298,6 +307,27 @@ class MediaServer:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers))
         current = Session(id=session, participant_id=participant_id, publish=publish, pc=pc)
         current.muted = room.mutes.get(participant_id, muted)
+        previous = room.offering.get(session)
+        if previous is not None:
+            previous.withdrawn = True
+        room.offering[session] = current
+        try:
+            answer = await self._answer(room, current, sdp)
+            # The page hung up, the person was removed or the Space ended meanwhile.
+            if current.withdrawn or self.rooms.get(space_id) is not room:
+                raise MediaError("This connection was closed.", "session_closed")
+        except BaseException:
+            await close_session(current)
+            _forget_offer(room, current)
+            await self._close_if_empty(room)
+            raise
+        _forget_offer(room, current)
+        room.sessions[session] = current
+        room.start()
+        return answer
+
+    async def _answer(self, room: Room, current: Session, sdp: str) -> str:
+        pc, publish = current.pc, current.publish
 
         @pc.on("track")
         def on_track(track):
@@ -327,15 +357,9 @@ class MediaServer:
                 if extra is not transceiver:
                     extra.direction = "inactive"
             await pc.setLocalDescription(await pc.createAnswer())
-        except MediaError:
-            await close_session(current)
-            raise
         except Exception as exc:
-            await close_session(current)
-            logger.info("Refused an offer for Space %s: %s", space_id, exc)
+            logger.info("Refused an offer for Space %s: %s", room.space_id, exc)
             raise MediaError("This offer could not be answered.", "bad_sdp") from None
-        room.sessions[session] = current
-        room.start()
         return pc.localDescription.sdp
 
     async def _pump(self, session: Session, track) -> None:
@@ -355,14 +379,18 @@ class MediaServer:
         await self._close_if_empty(room)
 
     async def _close_if_empty(self, room: Room) -> None:
-        if not room.sessions and self.rooms.get(room.space_id) is room:
+        if not room.sessions and not room.offering and self.rooms.get(room.space_id) is room:
             del self.rooms[room.space_id]
             await room.close()
 
     async def session_close(self, *, space_id: int, session: str) -> None:
         """Hang up one browser's connection (its page closed or it starts afresh)."""
         room = self.rooms.get(space_id)
-        if room is not None and session in room.sessions:
+        if room is None:
+            return
+        if session in room.offering:
+            room.offering[session].withdrawn = True
+        if session in room.sessions:
             await self._drop(room, room.sessions[session])
 
     async def mute(self, *, space_id: int, participant_id: int, muted: bool) -> None:
@@ -381,6 +409,11 @@ class MediaServer:
         if room is None:
             return
         room.mutes.pop(participant_id, None)  # back on the stage later, they start muted
+        for session in room.offering.values():
+            if session.participant_id == participant_id and (
+                session.publish or not publishing_only
+            ):
+                session.withdrawn = True
         for session in list(room.sessions.values()):
             if session.participant_id == participant_id and (
                 session.publish or not publishing_only

@@ -126,3 +126,40 @@ async def test_it_refuses_an_offer_without_audio(media_server):
         await media_server.offer(space_id=1, participant_id=1, session="x", sdp=sdp, publish=False)
     assert refused.value.message == "The offer has no audio."
     await pc.close()
+
+
+async def test_a_page_that_hangs_up_while_its_answer_is_made_leaves_nothing_behind(media_server):
+    from aiortc import RTCPeerConnection
+
+    pc = RTCPeerConnection()
+    pc.addTransceiver("audio", direction="recvonly")
+    sdp = await offer_sdp(pc)
+    answering = asyncio.ensure_future(
+        media_server.offer(space_id=1, participant_id=1, session="s1", sdp=sdp, publish=False)
+    )
+    await asyncio.sleep(0)  # the offer has started
+    await media_server.session_close(space_id=1, session="s1")
+
+    with pytest.raises(MediaError) as refused:
+        await answering
+    assert refused.value.code == "session_closed"
+    assert media_server.rooms == {}
+    await pc.close()
+
+
+async def test_an_offer_for_a_room_that_closes_meanwhile_is_refused(media_server):
+    from aiortc import RTCPeerConnection
+
+    pc = RTCPeerConnection()
+    pc.addTransceiver("audio", direction="recvonly")
+    sdp = await offer_sdp(pc)
+    answering = asyncio.ensure_future(
+        media_server.offer(space_id=1, participant_id=1, session="s1", sdp=sdp, publish=False)
+    )
+    await asyncio.sleep(0)
+    await media_server.close_room(space_id=1)
+
+    with pytest.raises(MediaError):
+        await answering
+    assert media_server.rooms == {}
+    await pc.close()
