@@ -50,6 +50,7 @@ class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
     participant = None
     media_session = None
     media_task = None
+    media_publishing = False
 
     async def connect(self):
         """Join the Space as this person or browser, then send the room's snapshot."""
@@ -129,6 +130,10 @@ class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
         data = event["data"]
         if "stage" in data and self.participant is not None:
             self._follow_stage(data["stage"])
+            if self.media_publishing and not self.participant.on_stage:
+                # Off the stage: the media server cuts the microphone too, but should that
+                # command be lost, this socket's own session must not outlive the role.
+                await self.media_hang_up()
         await self.send_json({"type": event["event"], "seq": event["seq"], **data})
         if event["event"] == "participant.removed" and data["participant_id"] == getattr(
             self.participant, "pk", None
@@ -143,18 +148,17 @@ class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
 
     # Live audio --------------------------------------------------------------------------
 
-    def media_connect(self, sdp: str, access: dict) -> None:
+    def media_connect(self, sdp: str, access: dict, offer_id) -> None:
         """Ask the media server for an answer without holding up this socket's other frames;
         a newer offer replaces one still waiting."""
         if self.media_task is not None:
             self.media_task.cancel()
-        self.media_task = asyncio.create_task(self._media_negotiate(sdp, access))
+        self.media_task = asyncio.create_task(self._media_negotiate(sdp, access, offer_id))
 
-    async def _media_negotiate(self, sdp: str, access: dict) -> None:
+    async def _media_negotiate(self, sdp: str, access: dict, offer_id) -> None:
         backend = media.backend()
         previous, self.media_session = self.media_session, uuid.uuid4().hex
-        if previous:
-            await backend.session_close(space_id=self.space.pk, session=previous)
+        self.media_publishing = access["publish"]
         ids = {
             "space_id": self.space.pk,
             "participant_id": self.participant.pk,
@@ -162,32 +166,43 @@ class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
             "sdp": sdp,
         }
         try:
+            if previous:
+                await backend.session_close(space_id=self.space.pk, session=previous)
             if access["publish"]:
                 answer = await backend.speaker_offer(**ids, muted=access["muted"])
             else:
                 answer = await backend.listener_offer(**ids)
+            if access["publish"]:
+                # A moderator may have moved this speaker off the stage while the media
+                # server answered, and the cut-off may have overtaken the offer: check again.
+                await self._call(services.media_access, participant=self.participant, publish=True)
         except media.MediaUnavailable:
             message = _("Live audio is unavailable right now. Trying again…")
-            await self._error("media_unavailable", message, "media.offer")
-            return
+            await self._media_error("media_unavailable", message, offer_id)
         except media.MediaError as exc:
-            await self._error(exc.code, exc.message, "media.offer")
-            return
-        if access["publish"]:
-            # A moderator may have moved this speaker off the stage while the media server
-            # answered, and the cut-off may have arrived before the offer: check again.
-            try:
-                await self._call(services.media_access, participant=self.participant, publish=True)
-            except (SpaceError, NotAllowed) as exc:
-                await self.media_hang_up()
-                await self._error(error_code(exc), error_message(exc), "media.offer")
-                return
-        await self.send_json({"type": "media.answer", "sdp": answer, "publish": access["publish"]})
+            await self._media_error(exc.code, exc.message, offer_id)
+        except (SpaceError, NotAllowed) as exc:
+            await self.media_hang_up()
+            await self._media_error(error_code(exc), error_message(exc), offer_id)
+        except Exception:
+            logger.exception("Media negotiation failed in Space %s", self.space.pk)
+            message = _("Live audio is unavailable right now. Trying again…")
+            await self._media_error("media_unavailable", message, offer_id)
+        else:
+            publish = access["publish"]
+            await self.send_json(
+                {"type": "media.answer", "sdp": answer, "publish": publish, "id": offer_id}
+            )
+
+    async def _media_error(self, code, message, offer_id) -> None:
+        frame = {"type": "error", "code": code, "message": message, "for": "media.offer"}
+        await self.send_json({**frame, "id": offer_id})
 
     async def media_hang_up(self) -> None:
         if self.media_task is not None and self.media_task is not asyncio.current_task():
             self.media_task.cancel()
         self.media_task = None
+        self.media_publishing = False
         if self.media_session is not None:
             session, self.media_session = self.media_session, None
             try:
@@ -362,10 +377,13 @@ async def _media_offer(consumer, frame):
     sdp = frame.get("sdp")
     if not isinstance(sdp, str) or not sdp.startswith("v=0"):
         raise SpaceError(_("This offer is not a valid session description."), code="bad_sdp")
+    offer_id = frame.get("id")
+    if not isinstance(offer_id, int) or isinstance(offer_id, bool):
+        offer_id = None  # echoed on the answer, so that the page can match it to its offer
     access = await consumer._call(
         services.media_access, participant=consumer.participant, publish=bool(frame.get("publish"))
     )
-    consumer.media_connect(sdp, access)
+    consumer.media_connect(sdp, access, offer_id)
 
 
 @action("media.stop")

@@ -1,8 +1,9 @@
 """The embedded backend: Django and `manage.py runmedia` talk over the channel layer.
 
-Requests go to one named channel (`MEDIA_CHANNEL`); an offer carries a reply
-channel that Django listens on for the answer, with a timeout, so that a media
-server that is down only costs an offer a few seconds and an error frame. The
+Requests go to one named channel (`MEDIA_CHANNEL`); an offer carries the reply
+channel of the asking process (one per process and event loop) and a request id,
+and Django waits for the answer with a timeout, so that a media server that is down
+only costs an offer a few seconds and an error frame. The
 channel layer is Redis, which only the servers reach: the browser never sees a
 control endpoint. The protocol is written down in docs/media.md.
 """
@@ -10,6 +11,8 @@ control endpoint. The protocol is written down in docs/media.md.
 import asyncio
 import logging
 import time
+import uuid
+from dataclasses import dataclass, field
 
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -18,26 +21,58 @@ from rooms.media.base import MediaBackend, MediaError, MediaUnavailable
 
 logger = logging.getLogger(__name__)
 
-# An offer older than this is dropped by the media server: Django has given up on it.
-OFFER_MAX_AGE = 15.0
+
+@dataclass
+class _Replies:
+    """This event loop's reply channel, and the requests waiting for an answer on it."""
+
+    loop: asyncio.AbstractEventLoop
+    channel: str
+    task: asyncio.Task | None = None
+    waiting: dict[str, asyncio.Future] = field(default_factory=dict)
 
 
 class EmbeddedBackend(MediaBackend):
     def __init__(self, channel: str | None = None, timeout: float | None = None):
         self.channel = channel or settings.MEDIA_CHANNEL
         self.timeout = timeout or settings.MEDIA_ANSWER_TIMEOUT
+        self.replies: _Replies | None = None
 
     async def _tell(self, message: dict) -> None:
         await get_channel_layer().send(self.channel, message)
 
+    async def _reply_channel(self) -> _Replies:
+        """One subscription per process and loop, shared by every request (a channel per
+        request would leave a Redis subscription behind for each answered offer)."""
+        loop = asyncio.get_running_loop()
+        replies = self.replies
+        if replies is None or replies.loop is not loop or replies.task.done():
+            layer = get_channel_layer()
+            replies = _Replies(loop=loop, channel=await layer.new_channel(prefix="media-reply."))
+            replies.task = loop.create_task(_route_replies(layer, replies))
+            self.replies = replies
+        return replies
+
     async def _ask(self, message: dict) -> dict:
-        layer = get_channel_layer()
-        reply_to = await layer.new_channel(prefix="media-reply.")
-        await layer.send(self.channel, {**message, "reply_to": reply_to, "sent_at": time.time()})
+        replies = await self._reply_channel()
+        request = uuid.uuid4().hex
+        answered = replies.waiting[request] = replies.loop.create_future()
         try:
-            response = await asyncio.wait_for(layer.receive(reply_to), self.timeout)
+            await get_channel_layer().send(
+                self.channel,
+                {
+                    **message,
+                    "reply_to": replies.channel,
+                    "request": request,
+                    # The media server drops what it cannot answer before Django gives up.
+                    "deadline": time.time() + self.timeout,
+                },
+            )
+            response = await asyncio.wait_for(answered, self.timeout)
         except TimeoutError:
             raise MediaUnavailable() from None
+        finally:
+            replies.waiting.pop(request, None)
         if response.get("type") == "media.error":
             raise MediaError(response.get("message", ""), response.get("code", "media_error"))
         return response
@@ -91,6 +126,14 @@ class EmbeddedBackend(MediaBackend):
         await self._tell({"type": "media.close_room", "space": space_id})
 
 
+async def _route_replies(layer, replies: _Replies) -> None:
+    while True:
+        message = await layer.receive(replies.channel)
+        answered = replies.waiting.pop(message.get("request"), None)
+        if answered is not None and not answered.done():
+            answered.set_result(message)
+
+
 # The media server's side ------------------------------------------------------------------
 
 
@@ -136,8 +179,8 @@ async def handle(server, layer, message: dict) -> None:
 
 
 async def _answer(server, layer, message: dict) -> None:
-    if time.time() - message.get("sent_at", 0) > OFFER_MAX_AGE:
-        return  # Django stopped waiting long ago; the browser will offer again
+    if time.time() > message.get("deadline", 0):
+        return  # Django has stopped waiting; the browser will offer again
     try:
         sdp = await server.offer(
             space_id=message["space"],
@@ -151,4 +194,4 @@ async def _answer(server, layer, message: dict) -> None:
         reply = {"type": "media.error", "code": exc.code, "message": exc.message}
     else:
         reply = {"type": "media.answer", "sdp": sdp}
-    await layer.send(message["reply_to"], reply)
+    await layer.send(message["reply_to"], {**reply, "request": message.get("request")})

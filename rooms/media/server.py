@@ -11,6 +11,7 @@ decision in each offer; this process only enforces it.
 import asyncio
 import fractions
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -44,6 +45,11 @@ TICK = FRAME_SAMPLES / SAMPLE_RATE
 MAX_SDP_BYTES = 32 * 1024
 BITRATE = 32000
 REPEAT_SPEAKING_TICKS = 100  # 2 s
+# A mute command can overtake the offer it concerns; it is remembered this long (never
+# longer, so that a command lost in the past cannot overrule what Django says now).
+RECENT_MUTE_SECONDS = 10.0
+# A connection whose browser never completes ICE is let go after this long.
+CONNECT_DEADLINE_SECONDS = 30.0
 
 SpeakingCallback = Callable[[int, list[int]], Awaitable[None]]
 
@@ -146,6 +152,7 @@ class Session:
     resampler: av.AudioResampler | None = None
     # Hung up or removed while its answer was still being made.
     withdrawn: bool = False
+    deadline: asyncio.TimerHandle | None = None
 
     def take(self, frame: av.AudioFrame) -> None:
         """Decoded microphone audio in, as 48 kHz mono samples."""
@@ -164,8 +171,6 @@ class Room:
         self.sessions: dict[str, Session] = {}
         # Sessions whose answer is being made: not in the room yet, but it must stay open.
         self.offering: dict[str, Session] = {}
-        # The last mute command per participant: it may overtake the offer it concerns.
-        self.mutes: dict[int, bool] = {}
         self.feed = Feed()
         self.encoder = OpusEncoder()
         self.detector = SpeakingDetector()
@@ -238,6 +243,8 @@ class Room:
 
 
 async def close_session(session: Session) -> None:
+    if session.deadline is not None:
+        session.deadline.cancel()
     if session.pump is not None:
         session.pump.cancel()
     await session.pc.close()
@@ -274,6 +281,8 @@ class MediaServer:
         self.on_speaking = on_speaking
         self.ice_servers = [RTCIceServer(**server) for server in ice_servers or []]
         self.rooms: dict[int, Room] = {}
+        # (space, participant) → (muted, when): recent mute commands, see RECENT_MUTE_SECONDS.
+        self.recent_mutes: dict[tuple[int, int], tuple[bool, float]] = {}
         opus = [
             c
             for c in RTCRtpSender.getCapabilities("audio").codecs
@@ -306,7 +315,7 @@ class MediaServer:
             await close_session(old)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers))
         current = Session(id=session, participant_id=participant_id, publish=publish, pc=pc)
-        current.muted = room.mutes.get(participant_id, muted)
+        current.muted = self._recent_mute(space_id, participant_id, muted)
         previous = room.offering.get(session)
         if previous is not None:
             previous.withdrawn = True
@@ -322,9 +331,29 @@ class MediaServer:
             await self._close_if_empty(room)
             raise
         _forget_offer(room, current)
+        current.muted = self._recent_mute(space_id, participant_id, current.muted)
         room.sessions[session] = current
         room.start()
+        current.deadline = asyncio.get_running_loop().call_later(
+            CONNECT_DEADLINE_SECONDS, self._expire, room, current
+        )
         return answer
+
+    def _expire(self, room: Room, session: Session) -> None:
+        """Let go of a connection that never came up (its page went away before ICE)."""
+        session.deadline = None
+        if session.pc.connectionState != "connected":
+            task = asyncio.ensure_future(self._drop(room, session))
+            room.announcing.add(task)
+            task.add_done_callback(room.announcing.discard)
+
+    def _recent_mute(self, space_id: int, participant_id: int, default: bool) -> bool:
+        now = time.monotonic()
+        for key, (_muted, at) in list(self.recent_mutes.items()):
+            if now - at > RECENT_MUTE_SECONDS:
+                del self.recent_mutes[key]
+        muted, _at = self.recent_mutes.get((space_id, participant_id), (default, now))
+        return muted
 
     async def _answer(self, room: Room, current: Session, sdp: str) -> str:
         pc, publish = current.pc, current.publish
@@ -395,9 +424,10 @@ class MediaServer:
 
     async def mute(self, *, space_id: int, participant_id: int, muted: bool) -> None:
         """Drop (or let through again) a speaker's audio, here at the server."""
-        room = self.room(space_id)
-        room.mutes[participant_id] = muted
-        for session in room.speakers:
+        self.recent_mutes[(space_id, participant_id)] = (muted, time.monotonic())
+        room = self.rooms.get(space_id)
+        sessions = [*room.sessions.values(), *room.offering.values()] if room else []
+        for session in sessions:
             if session.participant_id == participant_id:
                 session.muted = muted
 
@@ -405,10 +435,11 @@ class MediaServer:
         self, *, space_id: int, participant_id: int, publishing_only: bool = False
     ) -> None:
         """Cut a participant's media at once: all of it, or only their microphone."""
+        # Back on the stage later, they start muted as Django says.
+        self.recent_mutes.pop((space_id, participant_id), None)
         room = self.rooms.get(space_id)
         if room is None:
             return
-        room.mutes.pop(participant_id, None)  # back on the stage later, they start muted
         for session in room.offering.values():
             if session.participant_id == participant_id and (
                 session.publish or not publishing_only

@@ -44,7 +44,8 @@ export class RoomAudio {
     this.muted = true;
     this.mode = null; // "speak" or "listen", as last offered
     this.pc = null;
-    this.attempt = 0;
+    this.attempt = 0; // bumped by every (re)connection and by stop(): stale work gives up
+    this.offerId = 0; // echoed on the answer, so that a late answer cannot hit a new offer
     this.failures = 0;
     this.microphone = null; // { stream, track }
     this.micProblem = null;
@@ -78,6 +79,7 @@ export class RoomAudio {
   stop() {
     this.wanted = false;
     this.attempt += 1;
+    clearTimeout(this.timers.retry);
     this.hangUp();
     this.stopMicrophone();
     this.send({ type: "media.stop" });
@@ -115,8 +117,9 @@ export class RoomAudio {
     const attempt = ++this.attempt;
     this.hangUp();
     clearTimeout(this.timers.retry);
+    if (!this.wanted) return;
     let publish = this.onStage && !this.micProblem;
-    if (publish && !(await this.openMicrophone())) publish = false;
+    if (publish && !(await this.openMicrophone(attempt))) publish = false;
     if (attempt !== this.attempt) return;
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     this.pc = pc;
@@ -143,29 +146,41 @@ export class RoomAudio {
     this.lastBytes = 0;
     this.lastProgress = performance.now();
     this.disconnectedSince = 0;
-    this.send({ type: "media.offer", sdp: pc.localDescription.sdp, publish });
+    this.offerId += 1;
+    this.send({ type: "media.offer", sdp: pc.localDescription.sdp, publish, id: this.offerId });
     if (!this.micProblem) this.onStatus(this.strings.audio_connecting);
     this.timers.answer = setTimeout(() => this.retry(), ANSWER_TIMEOUT_MS);
     this.onChange?.();
   }
 
-  async openMicrophone() {
+  async openMicrophone(attempt) {
     if (this.microphone) return true;
     if (!navigator.mediaDevices?.getUserMedia) {
       this.micProblem = "mic_missing";
     } else {
       try {
-        const stream = await navigator.mediaDevices.getUserMedia({
+        // One prompt at a time: a second click while the browser asks waits for the first.
+        this.micRequest ??= navigator.mediaDevices.getUserMedia({
           audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
         });
+        const stream = await this.micRequest;
+        if (this.microphone?.stream === stream) return true;
         const [track] = stream.getAudioTracks();
-        if (!track) throw new Error("no audio track");
+        if (!track) throw new DOMException("no audio track", "NotFoundError");
+        // Moved off the stage, or audio stopped, while the prompt was open: let go of it.
+        if (!this.wanted || !this.onStage) {
+          for (const each of stream.getTracks()) each.stop();
+          return false;
+        }
         track.enabled = !this.muted;
         this.microphone = { stream, track };
         this.meter(stream);
-        return true;
+        // A newer connection attempt may have started meanwhile; it finds the microphone.
+        return attempt === this.attempt;
       } catch (error) {
         this.micProblem = microphoneProblem(error);
+      } finally {
+        this.micRequest = null;
       }
     }
     this.onStatus(this.strings[this.micProblem]);
@@ -211,14 +226,20 @@ export class RoomAudio {
 
   onAnswer(frame) {
     const pc = this.pc;
-    if (!pc || pc.signalingState !== "have-local-offer") return;
+    if (frame.id !== this.offerId || !pc || pc.signalingState !== "have-local-offer") return;
     clearTimeout(this.timers.answer);
     pc.setRemoteDescription({ type: "answer", sdp: frame.sdp }).catch(() => this.retry());
   }
 
   // An error frame answering our offer.
   onError(frame) {
+    // An error about an older offer (errors found before the server looked at the offer
+    // carry no id and concern the latest one).
+    if (frame.id !== undefined && frame.id !== null && frame.id !== this.offerId) return;
+    if (!this.wanted) return;
     clearTimeout(this.timers.answer);
+    // The server hung up on purpose (a newer offer, a role change): what follows decides.
+    if (frame.code === "session_closed") return;
     if (frame.code === "media_unavailable") {
       this.onStatus(this.strings.audio_unavailable);
       return this.retry({ quiet: true });
@@ -235,8 +256,8 @@ export class RoomAudio {
   }
 
   retry({ quiet = false } = {}) {
-    if (!this.wanted) return;
     this.hangUp();
+    if (!this.wanted) return;
     const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** this.failures) * (0.5 + Math.random() / 2);
     this.failures += 1;
     if (!quiet) this.onStatus(this.strings.audio_reconnecting);

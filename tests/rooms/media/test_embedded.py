@@ -23,7 +23,8 @@ class StubServer:
         self.calls.append(("offer", kwargs))
         if kwargs["sdp"] == "bad":
             raise MediaError("This offer is not a valid session description.", "bad_sdp")
-        return "v=0 answer"
+        await asyncio.sleep(0.05 if kwargs["session"] == "slow" else 0)
+        return f"v=0 answer to {kwargs['session']}"
 
     async def mute(self, **kwargs):
         self.calls.append(("mute", kwargs))
@@ -62,7 +63,7 @@ async def test_an_offer_goes_to_the_media_server_and_its_answer_comes_back(runni
         space_id=1, participant_id=2, session="abc", sdp="v=0 offer", muted=True
     )
 
-    assert answer == "v=0 answer"
+    assert answer == "v=0 answer to abc"
     assert server.calls == [
         (
             "offer",
@@ -76,6 +77,24 @@ async def test_an_offer_goes_to_the_media_server_and_its_answer_comes_back(runni
             },
         )
     ]
+
+
+async def test_offers_at_once_each_get_their_own_answer_on_one_reply_channel(running):
+    backend, _server = running
+    sessions = ["slow", "a", "b", "c"]
+
+    answers = await asyncio.gather(
+        *(
+            backend.listener_offer(space_id=1, participant_id=2, session=s, sdp="v=0")
+            for s in sessions
+        )
+    )
+
+    assert answers == [f"v=0 answer to {s}" for s in sessions]
+    channel = backend.replies.channel
+    await backend.listener_offer(space_id=1, participant_id=2, session="d", sdp="v=0")
+    assert backend.replies.channel == channel
+    assert backend.replies.waiting == {}
 
 
 async def test_a_refusal_comes_back_as_an_error(running):

@@ -35,7 +35,7 @@ async def test_a_listener_gets_an_answer_for_a_receive_only_offer(media):
     listener = await _socket(space.code)
     await _next(listener, "snapshot")
 
-    await listener.send_json_to({"type": "media.offer", "sdp": OFFER, "publish": False})
+    await listener.send_json_to({"type": "media.offer", "sdp": OFFER, "publish": False, "id": 7})
 
     answer = await _next(listener, "media.answer")
     [offer] = media.commands("listener_offer")
@@ -43,6 +43,7 @@ async def test_a_listener_gets_an_answer_for_a_receive_only_offer(media):
         "type": "media.answer",
         "sdp": f"v=0 answer for {offer['session']}",
         "publish": False,
+        "id": 7,
     }
     assert offer["space_id"] == space.pk
     assert offer["sdp"] == OFFER
@@ -122,10 +123,10 @@ async def test_a_media_server_that_is_down_gets_a_clear_error_and_the_room_goes_
     page = await _socket(space.code)
     await _next(page, "snapshot")
 
-    await page.send_json_to({"type": "media.offer", "sdp": OFFER})
+    await page.send_json_to({"type": "media.offer", "sdp": OFFER, "id": 3})
 
     error = await _next(page, "error")
-    assert error["code"] == "media_unavailable"
+    assert (error["code"], error["for"], error["id"]) == ("media_unavailable", "media.offer", 3)
     assert error["message"] == "Live audio is unavailable right now. Trying again…"
     await page.send_json_to({"type": "react", "emoji": "👏"})
     batch = await _next(page, "reactions.batch")
@@ -208,4 +209,25 @@ async def test_the_snapshot_carries_ice_servers_with_turn_credentials(media, set
     _expiry, identity = turn["username"].split(":")
     assert identity == f"p{snapshot['me']['id']}"
     assert turn["credential"]
+    await page.disconnect()
+
+
+async def test_a_speaker_moved_off_the_stage_is_hung_up_by_their_own_socket_too(media):
+    host, space = await _live_space()
+    guest = await database_sync_to_async(UserFactory)()
+    page = await _socket(space.code, guest)
+    await _next(page, "snapshot")
+    seat = await _seat(space, guest)
+    await _call(services.cohost_add, space=space, actor=host, participant_id=seat.pk)
+    await _next(page, "stage.cohost_added")
+    await page.send_json_to({"type": "media.offer", "sdp": OFFER, "publish": True})
+    await _next(page, "media.answer")
+    [offer] = media.commands("speaker_offer")
+
+    await _call(services.cohost_remove, space=space, actor=host, participant_id=seat.pk)
+    await _next(page, "stage.cohost_removed")
+    await page.send_json_to({"type": "ping"})
+    await _next(page, "pong")
+
+    assert {"space_id": space.pk, "session": offer["session"]} in media.commands("session_close")
     await page.disconnect()
