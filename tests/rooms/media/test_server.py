@@ -10,7 +10,7 @@ import pytest
 
 from rooms.media import MediaError
 from tests.rooms.media.conftest import connect, offer_sdp, wait_connected
-from tests.rooms.media.tones import peaks, rms
+from tests.rooms.media.tones import ToneTrack, peaks, rms
 
 pytestmark = [pytest.mark.netns, pytest.mark.asyncio]
 
@@ -163,3 +163,40 @@ async def test_an_offer_for_a_room_that_closes_meanwhile_is_refused(media_server
         await answering
     assert media_server.rooms == {}
     await pc.close()
+
+
+async def test_a_mute_that_lands_while_the_answer_is_made_still_counts(media_server):
+    from aiortc import RTCPeerConnection
+
+    pc = RTCPeerConnection()
+    pc.addTrack(ToneTrack(LOW))
+    sdp = await offer_sdp(pc)
+    answering = asyncio.ensure_future(
+        media_server.offer(
+            space_id=1, participant_id=1, session="s1", sdp=sdp, publish=True, muted=False
+        )
+    )
+    await asyncio.sleep(0)
+    await media_server.mute(space_id=1, participant_id=1, muted=True)
+    await answering
+
+    assert media_server.rooms[1].sessions["s1"].muted is True
+    await pc.close()
+
+
+async def test_a_connection_that_never_comes_up_is_let_go(media_server, monkeypatch):
+    from aiortc import RTCPeerConnection
+
+    from rooms.media import server
+
+    monkeypatch.setattr(server, "CONNECT_DEADLINE_SECONDS", 0.5)
+    pc = RTCPeerConnection()
+    pc.addTransceiver("audio", direction="recvonly")
+    sdp = await offer_sdp(pc)
+    await media_server.offer(space_id=1, participant_id=1, session="s1", sdp=sdp, publish=False)
+    await pc.close()  # the page went away before it used the answer
+    assert list(media_server.rooms[1].sessions) == ["s1"]
+
+    await asyncio.sleep(1.0)
+
+    assert media_server.rooms == {}
