@@ -1,3 +1,5 @@
+import zoneinfo
+
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.conf import settings
@@ -31,12 +33,23 @@ class ProfileForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"}),
     )
     remove_avatar = forms.BooleanField(label=_("Remove the avatar"), required=False)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        required=False,
+        help_text=_("Times of Spaces are shown in this zone."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["avatar"].help_text = _(
             "JPEG, PNG, GIF or WebP, at most %(size)s. It is cropped to a square."
         ) % {"size": filesizeformat(settings.AVATAR_MAX_BYTES)}
+        self.fields["time_zone"].choices = time_zone_choices(_("Use my browser's"))
+
+
+def time_zone_choices(blank_label) -> list[tuple[str, str]]:
+    zones = sorted(zoneinfo.available_timezones() - {"Factory", "localtime"})
+    return [("", blank_label), *((zone, zone.replace("_", " ")) for zone in zones)]
 
 
 class LanguageForm(forms.Form):

@@ -1,6 +1,9 @@
+import zoneinfo
+
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -8,6 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import HANDLE_MAX_LENGTH, handle_validators
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Choose a time zone from the list."), code="bad_time_zone")
 
 
 class UserManager(BaseUserManager):
@@ -47,6 +55,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Brand accounts can run sponsored Spaces and have team members."),
     )
     language = models.CharField(_("language"), max_length=8, blank=True, choices=settings.LANGUAGES)
+    # An IANA zone name such as "Europe/Rome"; empty means the browser's (DESIGN §1).
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, blank=True, validators=[validate_time_zone]
+    )
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)

@@ -18,10 +18,13 @@ def profile_update(
     bio: str,
     avatar=None,
     remove_avatar: bool = False,
+    time_zone: str | None = None,
 ) -> User:
-    """Change a person's display name, bio and avatar (re-encoded through Pillow)."""
+    """Change a person's display name, bio, time zone and avatar (re-encoded by Pillow)."""
     user.display_name = display_name.strip()
     user.bio = bio.strip()
+    if time_zone is not None:
+        user.time_zone = time_zone
     user.full_clean(exclude=["password", "avatar"])
     # Validate and re-encode before anything is written to storage.
     content = avatar_from_upload(avatar) if avatar is not None else None

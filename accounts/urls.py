@@ -27,5 +27,4 @@ urlpatterns = [
     path("@<handle:handle>/unblock/", views.unblock, name="unblock"),
     path("settings/profile/", views.profile_edit, name="profile_edit"),
     path("settings/language/", views.language_set, name="language_set"),
-    path("notifications/", views.notifications, name="notifications"),
 ]

@@ -157,10 +157,3 @@ def language_set(request):
     else:
         messages.error(request, _("Unknown language."))
     return response
-
-
-@login_required
-@require_GET
-def notifications(request):
-    """The notifications page: live notifications arrive here through ws/me/."""
-    return render(request, "accounts/notifications.html")

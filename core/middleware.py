@@ -1,4 +1,7 @@
-from django.utils import translation
+import zoneinfo
+
+from django.conf import settings
+from django.utils import timezone, translation
 
 
 class UserLanguageMiddleware:
@@ -28,3 +31,30 @@ class HtmxMiddleware:
         if request.htmx:
             response.headers.setdefault("Vary", "HX-Request")
         return response
+
+
+class TimeZoneMiddleware:
+    """Show times in the viewer's zone: their setting, else the one their browser reports
+    (static/js/core/base.js keeps it in the `tz` cookie), else the server's."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        name = (user.time_zone if user is not None and user.is_authenticated else "") or (
+            request.COOKIES.get("tz", "")
+        )
+        zone = _zone(name)
+        if zone is not None:
+            timezone.activate(zone)
+        else:
+            timezone.deactivate()
+        request.time_zone = zone.key if zone is not None else settings.TIME_ZONE
+        return self.get_response(request)
+
+
+def _zone(name: str):
+    if not name or len(name) > 64 or name not in zoneinfo.available_timezones():
+        return None
+    return zoneinfo.ZoneInfo(name)

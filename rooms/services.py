@@ -37,6 +37,7 @@ from rooms.models import (
     SpaceBan,
     Topic,
 )
+from rooms.signals import space_started
 from timeline.selectors import tweet_get
 
 Role = Participant.Role
@@ -257,6 +258,7 @@ def space_start(*, space: Space, actor) -> Space:
         defaults={"role": Role.HOST, "listed": True, "left_at": None, "self_muted": True},
     )
     _emit_stage(space, "space.started", state=space.state)
+    space_started.send(sender=Space, space=space)
     return space
 
 

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class SchedulingConfig(AppConfig):
     name = "scheduling"
     verbose_name = _("Scheduling")
+
+    def ready(self):
+        from rooms.signals import space_started
+        from scheduling import services
+
+        def on_space_started(sender, space, **kwargs):
+            services.space_went_live(space=space)
+
+        space_started.connect(on_space_started, dispatch_uid="scheduling.space_went_live")

@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "core.middleware.UserLanguageMiddleware",
+    "core.middleware.TimeZoneMiddleware",
     "core.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -81,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
+                "scheduling.context_processors.unread",
             ],
         },
     },
@@ -146,6 +148,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # One beat process; each issue adds its periodic tasks here.
 CELERY_BEAT_SCHEDULE = {
     "rooms-sweep-presence": {"task": "rooms.tasks.sweep_presence", "schedule": 10.0},
+    # Reminders are claimed from the database when due, never queued ahead (DESIGN §5).
+    "scheduling-deliver-reminders": {
+        "task": "scheduling.tasks.deliver_reminders",
+        "schedule": 30.0,
+    },
 }
 
 AUTH_USER_MODEL = "accounts.User"

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("timeline.urls")),
     path("", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path("", include("scheduling.urls")),
     path("", include("rooms.urls")),
     path("api/", include(api_patterns)),
     path("healthz", healthz, name="healthz"),

@@ -62,6 +62,10 @@ def pytest_configure(config):
     settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [url]
     settings.CELERY_BROKER_URL = url
     celery_app.conf.broker_url = url
+    # Tasks run in the test process, at once: none is left queued in a shared Redis for
+    # whichever worker a later test (or CI run) starts.
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
     # Fast hashing and a per-process cache: tests must not share rate-limit counters.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

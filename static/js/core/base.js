@@ -52,3 +52,28 @@ if (document.body.dataset.user) {
     },
   });
 }
+
+// Times are shown in the viewer's zone: tell the server the browser's (the account's
+// own setting, when there is one, wins).
+const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+if (zone && !document.cookie.split("; ").includes(`tz=${zone}`)) {
+  document.cookie = `tz=${zone}; path=/; max-age=31536000; SameSite=Lax`;
+}
+
+// "in 2 hours", "in 5 minutes": countdowns to scheduled Spaces, in the page's language.
+const relative = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined, { numeric: "auto" });
+function countdown(element) {
+  const seconds = Math.round((Date.parse(element.dataset.countdown) - Date.now()) / 1000);
+  const [value, unit] =
+    Math.abs(seconds) >= 86400 ? [Math.round(seconds / 86400), "day"]
+    : Math.abs(seconds) >= 3600 ? [Math.round(seconds / 3600), "hour"]
+    : Math.abs(seconds) >= 60 ? [Math.round(seconds / 60), "minute"]
+    : [seconds, "second"];
+  element.textContent = `(${relative.format(value, unit)})`;
+}
+function countdowns() {
+  for (const element of document.querySelectorAll("[data-countdown]")) countdown(element);
+}
+countdowns();
+setInterval(countdowns, 1000);
+document.body.addEventListener("htmx:afterSwap", countdowns);

@@ -1,0 +1,75 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rooms.models import Space
+
+
+class Reminder(models.Model):
+    """Someone wants to hear when a scheduled Space starts; sent once, by the beat scan."""
+
+    class Kind(models.TextChoices):
+        START = "start", _("At the start")
+        SOON = "soon", _("30 minutes before")  # the host's own
+
+    space = models.ForeignKey(Space, on_delete=models.CASCADE, related_name="reminders")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.START)
+    due_at = models.DateTimeField()
+    # Set in the same transaction that creates the notification: the claim and the
+    # delivery commit together or not at all (see scheduling.services.reminders_deliver).
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["space", "user", "kind"], name="one_reminder_per_kind")
+        ]
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(sent_at__isnull=True), name="reminder_due")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} → {self.space_id} ({self.kind})"
+
+
+class Notification(models.Model):
+    """Something a person should know, kept for the notifications page and the bell."""
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", _("Reminder")
+        HOST_SOON = "host_soon", _("Your Space starts soon")
+        LIVE = "live", _("Live now")
+        CHANGED = "changed", _("Space changed")
+        CANCELLED = "cancelled", _("Space cancelled")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=200, blank=True)
+    space = models.ForeignKey(
+        Space, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(fields=["user"], condition=Q(read_at__isnull=True), name="unread"),
+        ]
+        constraints = [
+            # A follower hears once that a Space went live, however often the task runs.
+            models.UniqueConstraint(
+                fields=["user", "space"], condition=Q(kind="live"), name="one_live_alert"
+            )
+        ]
+
+    def __str__(self):
+        return self.text

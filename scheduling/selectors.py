@@ -1,0 +1,41 @@
+"""Reads for reminders and notifications."""
+
+from django.db.models import QuerySet
+
+from scheduling.models import Notification, Reminder
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notifications(user, *, before: int | None = None, limit: int = 30) -> list[Notification]:
+    """A person's notifications, newest first, a page at a time (cursor: an id)."""
+    rows = Notification.objects.filter(user=user).order_by("-pk")
+    if before is not None:
+        rows = rows.filter(pk__lt=before)
+    return list(rows[:limit])
+
+
+def reminder_count(space) -> int:
+    """How many people (the host aside) will be reminded when the Space starts."""
+    return (
+        Reminder.objects.filter(space=space, kind=Reminder.Kind.START)
+        .exclude(user_id=space.host_id)
+        .count()
+    )
+
+
+def reminded_space_ids(user, spaces) -> set[int]:
+    """Which of these Spaces the person has a reminder for (one query for a whole list)."""
+    if not user.is_authenticated:
+        return set()
+    return set(
+        Reminder.objects.filter(
+            user=user, kind=Reminder.Kind.START, space__in=[s.pk for s in spaces]
+        ).values_list("space_id", flat=True)
+    )
+
+
+def reminders_for(space) -> QuerySet:
+    return Reminder.objects.filter(space=space)

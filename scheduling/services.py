@@ -1,0 +1,378 @@
+"""Writes for scheduled Spaces, reminders and notifications.
+
+Reminders are never queued days ahead (DESIGN §5): one beat task scans every 30 s
+for reminders that are due, claims a batch under `select_for_update(skip_locked=True)`
+and creates their notifications in the same transaction, so that a reminder is
+delivered exactly once even with two scanners, a worker killed mid-batch, or a
+broker that restarts: the claim and the delivery commit together or not at all.
+"""
+
+import zoneinfo
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from accounts.models import Follow
+from accounts.services import notify
+from core.errors import NotAllowed
+from rooms import services as rooms
+from rooms.errors import SpaceError
+from rooms.models import Space
+from scheduling.models import Notification, Reminder
+
+User = get_user_model()
+MAX_AHEAD = timedelta(days=14)
+HOST_HEADS_UP = timedelta(minutes=30)
+BATCH = 1000
+
+
+# Times -----------------------------------------------------------------------------------
+
+
+def local_to_utc(local: datetime, zone_name: str) -> datetime:
+    """A wall-clock time in a zone, as an aware UTC time; refuses a time that does not
+    exist there (the hour skipped when the clocks go forward). In the hour that happens
+    twice when they go back, the first one is meant."""
+    try:
+        zone = zoneinfo.ZoneInfo(zone_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SpaceError({"time_zone": _("Choose a time zone from the list.")}) from None
+    aware = local.replace(tzinfo=zone, fold=0)
+    back = aware.astimezone(UTC).astimezone(zone)
+    if back.replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise SpaceError(
+            {
+                "starts_at": _(
+                    "%(time)s does not exist in %(zone)s: the clocks go forward then. "
+                    "Pick another time."
+                )
+                % {"time": local.strftime("%H:%M"), "zone": zone_name}
+            }
+        )
+    return aware.astimezone(UTC)
+
+
+def _check_start(starts_at: datetime) -> None:
+    now = timezone.now()
+    if starts_at <= now:
+        raise SpaceError({"starts_at": _("Pick a time in the future.")})
+    if starts_at > now + MAX_AHEAD:
+        raise SpaceError({"starts_at": _("A Space can be scheduled at most 14 days ahead.")})
+
+
+def _when(space: Space, user) -> str:
+    """The Space's start in the person's own zone (their setting, else the server's)."""
+    zone = zoneinfo.ZoneInfo(user.time_zone) if user.time_zone else None
+    local = timezone.localtime(space.scheduled_for, zone)
+    return f"{date_format(local, 'DATETIME_FORMAT')} ({local.tzname()})"
+
+
+# Scheduling ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def space_schedule(
+    *,
+    host,
+    title: str,
+    starts_at: datetime,
+    topics: Iterable[str] = (),
+    speak_policy: str = Space.SpeakPolicy.EVERYONE,
+    record: bool = False,
+    captions: bool = False,
+) -> Space:
+    """Schedule a Space from now up to 14 days ahead; the host is reminded twice."""
+    _check_start(starts_at)
+    space = rooms.space_create(
+        host=host,
+        title=title,
+        topics=topics,
+        speak_policy=speak_policy,
+        record=record,
+        captions=captions,
+        start_now=False,
+    )
+    space.scheduled_for = starts_at
+    space.save(update_fields=["scheduled_for"])
+    _host_reminders(space)
+    return space
+
+
+def _host_reminders(space: Space) -> None:
+    for kind, due in (
+        (Reminder.Kind.SOON, space.scheduled_for - HOST_HEADS_UP),
+        (Reminder.Kind.START, space.scheduled_for),
+    ):
+        Reminder.objects.update_or_create(
+            space=space,
+            user_id=space.host_id,
+            kind=kind,
+            defaults={"due_at": max(due, timezone.now()), "sent_at": None},
+        )
+
+
+def _scheduled(space: Space, actor) -> Space:
+    """The host's own scheduled Space, locked."""
+    if actor is None or actor.pk != space.host_id:
+        raise NotAllowed(_("Only the host can do this."), "not_host")
+    space = Space.objects.select_for_update().get(pk=space.pk)
+    if space.state != Space.State.SCHEDULED:
+        raise SpaceError(_("Only a scheduled Space can be changed."), code="not_scheduled")
+    return space
+
+
+@transaction.atomic
+def space_reschedule(
+    *,
+    space: Space,
+    actor,
+    title: str | None = None,
+    topics: Iterable[str] | None = None,
+    starts_at: datetime | None = None,
+) -> Space:
+    """The host edits a scheduled Space; a new time moves every reminder and tells
+    everyone who set one."""
+    space = _scheduled(space, actor)
+    if title is not None:
+        title = title.strip()
+        if not title:
+            raise SpaceError({"title": _("Give your Space a title.")})
+        space.title = title
+    if topics is not None:
+        names = rooms.clean_topics(topics)
+        space.topics.set([rooms.Topic.objects.get_or_create(name=n)[0] for n in names])
+    moved = starts_at is not None and starts_at != space.scheduled_for
+    if moved:
+        _check_start(starts_at)
+        space.scheduled_for = starts_at
+    space.full_clean(exclude=["topics", "host"])
+    space.save()
+    if moved:
+        Reminder.objects.filter(space=space, kind=Reminder.Kind.START, sent_at__isnull=True).update(
+            due_at=starts_at
+        )
+        _host_reminders(space)
+        audience = _reminded(space)
+        notifications_send(
+            users=audience,
+            kind=Notification.Kind.CHANGED,
+            space=space,
+            text=lambda user: (
+                _("“%(title)s” now starts %(when)s.")
+                % {"title": space.title, "when": _when(space, user)}
+            ),
+        )
+    return space
+
+
+@transaction.atomic
+def space_cancel(*, space: Space, actor) -> Space:
+    """The host calls a scheduled Space off; everyone with a reminder is told."""
+    space = _scheduled(space, actor)
+    audience = _reminded(space)
+    space.state = Space.State.CANCELLED
+    space.ended_at = timezone.now()
+    space.save(update_fields=["state", "ended_at"])
+    Reminder.objects.filter(space=space, sent_at__isnull=True).delete()
+    notifications_send(
+        users=audience,
+        kind=Notification.Kind.CANCELLED,
+        space=space,
+        text=lambda user: _("“%(title)s” was cancelled.") % {"title": space.title},
+    )
+    return space
+
+
+def _reminded(space: Space) -> list:
+    """People other than the host with a reminder still to come for this Space."""
+    return list(
+        User.objects.filter(
+            reminders__space=space,
+            reminders__kind=Reminder.Kind.START,
+            reminders__sent_at__isnull=True,
+        ).exclude(pk=space.host_id)
+    )
+
+
+# Reminders -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reminder_set(*, space: Space, user) -> Reminder:
+    """Remind this person when the Space starts."""
+    space = Space.objects.select_for_update().get(pk=space.pk)
+    if space.state != Space.State.SCHEDULED:
+        if space.is_live:
+            raise SpaceError(_("This Space is already live: join it now."), code="space_live")
+        raise SpaceError(_("This Space has ended or was cancelled."), code="space_over")
+    reminder, _created = Reminder.objects.get_or_create(
+        space=space,
+        user=user,
+        kind=Reminder.Kind.START,
+        defaults={"due_at": space.scheduled_for or timezone.now()},
+    )
+    return reminder
+
+
+@transaction.atomic
+def reminder_remove(*, space: Space, user) -> None:
+    """Forget this person's reminder for the Space (the host keeps theirs)."""
+    if user.pk == space.host_id:
+        raise SpaceError(_("As the host you are always reminded."), code="host")
+    Reminder.objects.filter(
+        space=space, user=user, kind=Reminder.Kind.START, sent_at__isnull=True
+    ).delete()
+
+
+def reminders_deliver(*, batch: int = BATCH) -> int:
+    """Deliver every reminder that is due, batch after batch; return how many."""
+    delivered = 0
+    while True:
+        count = _deliver_batch(batch=batch)
+        delivered += count
+        if count < batch:
+            return delivered
+
+
+@transaction.atomic
+def _deliver_batch(*, batch: int) -> int:
+    """Claim up to `batch` due reminders and create their notifications, in one commit.
+
+    `skip_locked` lets two scanners share the work: each takes rows the other has not
+    locked. A worker that dies before the commit leaves the rows unclaimed for the next
+    scan; once committed, `sent_at` keeps them from ever being sent again.
+    """
+    now = timezone.now()
+    due = list(
+        Reminder.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(sent_at__isnull=True, due_at__lte=now)
+        .select_related("space", "user", "space__host")
+        .order_by("due_at", "pk")[:batch]
+    )
+    if not due:
+        return 0
+    Reminder.objects.filter(pk__in=[r.pk for r in due]).update(sent_at=now)
+    notifications = []
+    for reminder in due:
+        with translation.override(reminder.user.language or settings.LANGUAGE_CODE):
+            notifications.append(_reminder_notification(reminder))
+    _create_and_push(notifications)
+    return len(due)
+
+
+def _reminder_notification(reminder: Reminder) -> Notification:
+    space = reminder.space
+    if reminder.kind == Reminder.Kind.SOON:
+        kind = Notification.Kind.HOST_SOON
+        text = _("Your Space “%(title)s” starts in 30 minutes.") % {"title": space.title}
+    elif space.is_live:
+        kind = Notification.Kind.REMINDER
+        text = _("“%(title)s” is live now: join %(name)s.") % {
+            "title": space.title,
+            "name": space.host.name,
+        }
+    else:
+        kind = Notification.Kind.REMINDER
+        text = _("“%(title)s” is starting now.") % {"title": space.title}
+    return Notification(
+        user=reminder.user, kind=kind, text=text, url=space.get_absolute_url(), space=space
+    )
+
+
+# Notifications ---------------------------------------------------------------------------
+
+
+def notifications_send(*, users: Iterable, kind: str, space: Space | None, text) -> int:
+    """One notification each, in each person's language (`text` is called per person)."""
+    notifications = []
+    for user in users:
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            notifications.append(
+                Notification(
+                    user=user,
+                    kind=kind,
+                    text=text(user),
+                    url=space.get_absolute_url() if space else "",
+                    space=space,
+                )
+            )
+    _create_and_push(notifications)
+    return len(notifications)
+
+
+def _create_and_push(notifications: list[Notification]) -> None:
+    """Store the notifications; once committed, every open page of each person hears."""
+    if not notifications:
+        return
+    Notification.objects.bulk_create(notifications)
+    for notification in notifications:
+        notify(
+            user=notification.user,
+            kind=notification.kind,
+            text=notification.text,
+            url=notification.url,
+            data={"id": notification.pk},
+        )
+
+
+@transaction.atomic
+def followers_notify_live(*, space_id: int, after_user_id: int = 0, batch: int = BATCH) -> int:
+    """Tell one batch of the host's followers that the Space is live; returns the last
+    follower id done (0 when there are no more). Safe to run twice: a follower is told
+    once per Space (a unique constraint), and only the ones not yet told are sent."""
+    space = Space.objects.select_related("host").get(pk=space_id)
+    if not space.is_live:
+        return 0
+    followers = list(
+        User.objects.filter(
+            pk__in=Follow.objects.filter(followee_id=space.host_id).values("follower_id"),
+            pk__gt=after_user_id,
+        ).order_by("pk")[:batch]
+    )
+    # Those with a reminder hear from it instead.
+    reminded = set(
+        Reminder.objects.filter(space=space, user__in=followers).values_list("user_id", flat=True)
+    )
+    if not followers:
+        return 0
+    told = set(
+        Notification.objects.filter(
+            space=space, kind=Notification.Kind.LIVE, user__in=followers
+        ).values_list("user_id", flat=True)
+    )
+    notifications_send(
+        users=[f for f in followers if f.pk not in told and f.pk not in reminded],
+        kind=Notification.Kind.LIVE,
+        space=space,
+        text=lambda user: (
+            _("%(name)s is live: “%(title)s”.") % {"name": space.host.name, "title": space.title}
+        ),
+    )
+    return followers[-1].pk if len(followers) == batch else 0
+
+
+def space_went_live(*, space: Space) -> None:
+    """Called when a Space starts (also early): reminders for it fall due now, and the
+    followers' fan-out task is queued once the start commits."""
+    from scheduling.tasks import notify_followers
+
+    pending = Reminder.objects.filter(space=space, sent_at__isnull=True)
+    # The host started it: their own reminders have nothing left to say.
+    pending.filter(user_id=space.host_id).delete()
+    pending.update(due_at=timezone.now())
+    notify_followers.delay_on_commit(space.pk)
+
+
+@transaction.atomic
+def notifications_mark_read(*, user, notification_id: int | None = None) -> int:
+    """Mark one notification, or all of them, as read; return how many changed."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    return unread.update(read_at=timezone.now())

@@ -1,0 +1,19 @@
+"""Scheduling's Celery tasks: thin, safe to run twice (see scheduling.services)."""
+
+from celery import shared_task
+
+from scheduling import services
+
+
+@shared_task
+def deliver_reminders() -> int:
+    """The beat scan, every 30 s: deliver every reminder that is due, exactly once."""
+    return services.reminders_deliver()
+
+
+@shared_task
+def notify_followers(space_id: int, after_user_id: int = 0) -> None:
+    """Tell the host's followers a Space is live, a batch per task run."""
+    last = services.followers_notify_live(space_id=space_id, after_user_id=after_user_id)
+    if last:
+        notify_followers.delay(space_id, last)

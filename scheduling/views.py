@@ -1,0 +1,145 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from core.errors import error_message
+from core.forms import add_service_errors
+from rooms.selectors import space_get
+from scheduling import selectors, services
+from scheduling.forms import EditForm, ScheduleForm
+
+
+def _local(form) -> object:
+    return services.local_to_utc(form.cleaned_data["starts_at"], form.cleaned_data["time_zone"])
+
+
+@login_required
+def space_schedule(request):
+    """Schedule a Space from now up to 14 days ahead."""
+    form = ScheduleForm(request.POST or None, initial={"time_zone": request.time_zone})
+    if request.method == "POST" and form.is_valid():
+        try:
+            space = services.space_schedule(
+                host=request.user,
+                title=form.cleaned_data["title"],
+                topics=form.topic_list(),
+                starts_at=_local(form),
+                speak_policy=form.cleaned_data["speak_policy"],
+                record=form.cleaned_data["record"],
+                captions=form.cleaned_data["captions"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Your Space is scheduled."))
+            return redirect(space)
+    return render(request, "scheduling/schedule.html", {"form": form})
+
+
+def _hosted(request, code):
+    space = space_get(code)
+    if space.host_id != request.user.pk:
+        raise Http404("No such Space.")
+    return space
+
+
+@login_required
+def space_edit(request, code):
+    """The host changes a scheduled Space's title, topics or time."""
+    space = _hosted(request, code)
+    local = timezone.localtime(space.scheduled_for) if space.scheduled_for else None
+    initial = {
+        "title": space.title,
+        "topics": ", ".join(t.name for t in space.topics.all()),
+        "starts_at": local.replace(tzinfo=None) if local else None,
+        "time_zone": request.time_zone,
+    }
+    form = EditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.space_reschedule(
+                space=space,
+                actor=request.user,
+                title=form.cleaned_data["title"],
+                topics=form.topic_list(),
+                starts_at=_local(form),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, error_message(error))
+        else:
+            messages.success(request, _("Your Space is updated."))
+            return redirect(space)
+    return render(request, "scheduling/edit.html", {"form": form, "space": space})
+
+
+@login_required
+@require_POST
+def space_cancel(request, code):
+    """The host calls off a scheduled Space."""
+    space = _hosted(request, code)
+    try:
+        services.space_cancel(space=space, actor=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, error_message(error))
+    else:
+        messages.success(request, _("The Space is cancelled; people with a reminder are told."))
+    return redirect(space)
+
+
+@login_required
+@require_POST
+def reminder_toggle(request, code):
+    """Set or remove one's reminder; htmx gets the button back."""
+    space = space_get(code)
+    try:
+        if request.POST.get("remind") == "off":
+            services.reminder_remove(space=space, user=request.user)
+        else:
+            services.reminder_set(space=space, user=request.user)
+    except ValidationError as error:
+        if request.htmx:
+            return render(
+                request,
+                "scheduling/_reminder.html",
+                {"space": space, "reminded": False, "error": error_message(error)},
+                status=409,
+            )
+        messages.error(request, error_message(error))
+        return redirect(space)
+    if request.htmx:
+        reminded = space.pk in selectors.reminded_space_ids(request.user, [space])
+        return render(request, "scheduling/_reminder.html", {"space": space, "reminded": reminded})
+    return redirect(request.POST.get("next") or space.get_absolute_url())
+
+
+@login_required
+@require_GET
+def notifications(request):
+    """Everything a person was notified of, newest first; new ones arrive live."""
+    before = request.GET.get("before")
+    items = selectors.notifications(
+        request.user, before=int(before) if before and before.isdigit() else None
+    )
+    return render(
+        request,
+        "scheduling/notifications.html",
+        {"notifications": items, "more": items[-1].pk if len(items) == 30 else None},
+    )
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    """Mark one notification (`id`) or all of them as read."""
+    raw = request.POST.get("id", "")
+    services.notifications_mark_read(
+        user=request.user, notification_id=int(raw) if raw.isdigit() else None
+    )
+    return redirect("scheduling:notifications")
