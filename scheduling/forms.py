@@ -29,6 +29,9 @@ class WhenFields(forms.Form):
 
 
 class ScheduleForm(SpaceForm, WhenFields):
+    tweet_on_start = forms.BooleanField(
+        label=_("Tweet the link when the Space starts"), required=False
+    )
     field_order = ["title", "topics", "starts_at", "time_zone", "speak_policy", "record"]
 
 

@@ -73,3 +73,15 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.text
+
+
+class Promotion(models.Model):
+    """How a scheduled Space is promoted: its card image, and the tweet at the start."""
+
+    space = models.OneToOneField(Space, on_delete=models.CASCADE, related_name="promotion")
+    card = models.ImageField(upload_to="promo/", blank=True)
+    tweet_on_start = models.BooleanField(_("tweet the link when the Space starts"), default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Promotion of {self.space_id}"

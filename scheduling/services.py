@@ -7,12 +7,14 @@ delivered exactly once even with two scanners, a worker killed mid-batch, or a
 broker that restarts: the claim and the delivery commit together or not at all.
 """
 
+import logging
 import zoneinfo
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -24,8 +26,9 @@ from core.errors import NotAllowed
 from rooms import services as rooms
 from rooms.errors import SpaceError
 from rooms.models import Space
-from scheduling.models import Notification, Reminder
+from scheduling.models import Notification, Promotion, Reminder
 
+logger = logging.getLogger(__name__)
 User = get_user_model()
 MAX_AHEAD = timedelta(days=14)
 HOST_HEADS_UP = timedelta(minutes=30)
@@ -86,8 +89,10 @@ def space_schedule(
     speak_policy: str = Space.SpeakPolicy.EVERYONE,
     record: bool = False,
     captions: bool = False,
+    tweet_on_start: bool = False,
 ) -> Space:
-    """Schedule a Space from now up to 14 days ahead; the host is reminded twice."""
+    """Schedule a Space from now up to 14 days ahead; the host is reminded twice, and
+    its promo card is drawn once the transaction commits."""
     _check_start(starts_at)
     space = rooms.space_create(
         host=host,
@@ -101,7 +106,32 @@ def space_schedule(
     space.scheduled_for = starts_at
     space.save(update_fields=["scheduled_for"])
     _host_reminders(space)
+    Promotion.objects.create(space=space, tweet_on_start=tweet_on_start)
+    _redraw_card(space)
     return space
+
+
+def _redraw_card(space: Space) -> None:
+    from scheduling.tasks import render_promo_card
+
+    render_promo_card.delay_on_commit(space.pk)
+
+
+def promo_card_render(*, space_id: int) -> Promotion:
+    """Draw the Space's promo card and store it, replacing the previous one."""
+    from django.core.files.base import ContentFile
+
+    from scheduling.promo import card_png
+
+    space = Space.objects.select_related("host").get(pk=space_id)
+    promotion, _created = Promotion.objects.get_or_create(space=space)
+    old = promotion.card.name if promotion.card else ""
+    promotion.card.save(f"{space.code}.png", ContentFile(card_png(space)), save=False)
+    promotion.updated_at = timezone.now()
+    promotion.save(update_fields=["card", "updated_at"])
+    if old and old != promotion.card.name:
+        promotion.card.storage.delete(old)
+    return promotion
 
 
 def _host_reminders(space: Space) -> None:
@@ -153,6 +183,7 @@ def space_reschedule(
         space.scheduled_for = starts_at
     space.full_clean(exclude=["topics", "host"])
     space.save()
+    _redraw_card(space)
     if moved:
         Reminder.objects.filter(space=space, kind=Reminder.Kind.START, sent_at__isnull=True).update(
             due_at=starts_at
@@ -367,6 +398,27 @@ def space_went_live(*, space: Space) -> None:
     pending.filter(user_id=space.host_id).delete()
     pending.update(due_at=timezone.now())
     notify_followers.delay_on_commit(space.pk)
+    promotion = Promotion.objects.filter(space=space, tweet_on_start=True).first()
+    if promotion is not None:
+        _tweet_live(space)
+
+
+def _tweet_live(space: Space) -> None:
+    """The host asked for it when scheduling: a tweet with the link as the Space starts."""
+    from scheduling.promo import site_link
+    from timeline.services import tweet_create
+
+    with translation.override(space.host.language or settings.LANGUAGE_CODE):
+        text = _("We're live: “%(title)s” %(link)s") % {
+            "title": space.title,
+            "link": site_link(space),
+        }
+    try:
+        with transaction.atomic():
+            tweet_create(author=space.host, text=text)
+    except ValidationError:
+        # A rate limit must not keep the Space from starting; the host can tweet by hand.
+        logger.warning("Could not tweet the start of Space %s", space.pk)
 
 
 @transaction.atomic

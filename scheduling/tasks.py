@@ -12,6 +12,12 @@ def deliver_reminders() -> int:
 
 
 @shared_task
+def render_promo_card(space_id: int) -> None:
+    """Draw (or redraw, after an edit) a scheduled Space's promo card."""
+    services.promo_card_render(space_id=space_id)
+
+
+@shared_task
 def notify_followers(space_id: int, after_user_id: int = 0) -> None:
     """Tell the host's followers a Space is live, a batch per task run."""
     last = services.followers_notify_live(space_id=space_id, after_user_id=after_user_id)

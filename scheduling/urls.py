@@ -9,6 +9,8 @@ urlpatterns = [
     path("spaces/<str:code>/edit/", views.space_edit, name="edit"),
     path("spaces/<str:code>/cancel/", views.space_cancel, name="cancel"),
     path("spaces/<str:code>/reminder/", views.reminder_toggle, name="reminder"),
+    path("spaces/<str:code>/card.png", views.promo_card, name="card"),
+    path("spaces/<str:code>/calendar.ics", views.calendar_file, name="calendar"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
 ]

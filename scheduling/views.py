@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -9,9 +9,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import error_message
 from core.forms import add_service_errors
+from rooms.models import Space
 from rooms.selectors import space_get
 from scheduling import selectors, services
 from scheduling.forms import EditForm, ScheduleForm
+from scheduling.models import Promotion
+from scheduling.promo import calendar_ics
 
 
 def _local(form) -> object:
@@ -32,6 +35,7 @@ def space_schedule(request):
                 speak_policy=form.cleaned_data["speak_policy"],
                 record=form.cleaned_data["record"],
                 captions=form.cleaned_data["captions"],
+                tweet_on_start=form.cleaned_data["tweet_on_start"],
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -117,6 +121,35 @@ def reminder_toggle(request, code):
         reminded = space.pk in selectors.reminded_space_ids(request.user, [space])
         return render(request, "scheduling/_reminder.html", {"space": space, "reminded": reminded})
     return redirect(request.POST.get("next") or space.get_absolute_url())
+
+
+@require_GET
+def promo_card(request, code):
+    """The Space's promo card (the link preview image); `?download` saves it."""
+    space = space_get(code)
+    promotion = Promotion.objects.filter(space=space).first()
+    if promotion is None or not promotion.card:
+        if space.state != Space.State.SCHEDULED:
+            raise Http404("This Space has no promo card.")
+        promotion = services.promo_card_render(space_id=space.pk)
+    response = FileResponse(promotion.card.open("rb"), content_type="image/png")
+    if "download" in request.GET:
+        response["Content-Disposition"] = f'attachment; filename="space-{space.code}.png"'
+    return response
+
+
+@require_GET
+def calendar_file(request, code):
+    """The Space as an iCalendar event, to add to one's calendar."""
+    space = space_get(code)
+    if space.scheduled_for is None:
+        raise Http404("This Space has no start time.")
+    response = HttpResponse(
+        calendar_ics(space, link=request.build_absolute_uri(space.get_absolute_url())),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="space-{space.code}.ics"'
+    return response
 
 
 @login_required

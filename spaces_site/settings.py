@@ -126,6 +126,9 @@ CACHES = {
     }
 }
 
+# Where the site is, for links that leave it (tweets, emails, calendar files).
+SITE_URL = env("SITE_URL", default="http://localhost:8000")
+
 # Live audio (DESIGN §4). The embedded media server (`manage.py runmedia`) listens on
 # MEDIA_CHANNEL of the channel layer; only the servers can reach it.
 MEDIA_BACKEND = env("MEDIA_BACKEND", default="embedded")

@@ -8,12 +8,15 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 import accounts.api
 import rooms.api
+import scheduling.api
 import timeline.api
 from core.views import healthz
 
 api_patterns = [
     *accounts.api.urlpatterns,
     *timeline.api.urlpatterns,
+    # Before rooms: "spaces/scheduled/" is not a Space's code.
+    *scheduling.api.urlpatterns,
     *rooms.api.urlpatterns,
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
