@@ -87,7 +87,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def group_name(self) -> str:
         """The channel-layer group of this person's open pages (ws/me/)."""
-        return f"user-{self.pk}"
+        return self.group_name_for(self.pk)
+
+    @staticmethod
+    def group_name_for(user_id: int) -> str:
+        return f"user-{user_id}"
 
     def get_absolute_url(self):
         return reverse("accounts:profile", kwargs={"handle": self.handle})

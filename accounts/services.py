@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from accounts.images import avatar_from_upload
 from accounts.models import Block, Follow, User
 from accounts.selectors import is_blocked_between
-from core.events import broadcast_on_commit
+from core.events import broadcast_many_on_commit, broadcast_on_commit
 
 
 @transaction.atomic
@@ -86,6 +86,25 @@ def block_create(*, blocker: User, blocked: User) -> Block:
 def block_delete(*, blocker: User, blocked: User) -> None:
     """Unblock someone; follows that the block removed stay removed."""
     Block.objects.filter(blocker=blocker, blocked=blocked).delete()
+
+
+def notify_many(notifications) -> None:
+    """Deliver stored notifications to every page their people have open, after commit."""
+    broadcast_many_on_commit(
+        [
+            (
+                User.group_name_for(n.user_id),
+                {
+                    "type": "notification.new",
+                    "kind": n.kind,
+                    "text": n.text,
+                    "url": n.url,
+                    "data": {"id": n.pk},
+                },
+            )
+            for n in notifications
+        ]
+    )
 
 
 def notify(*, user: User, kind: str, text: str, url: str = "", data: dict | None = None) -> None:

@@ -17,6 +17,7 @@ BENCHMARKS = [
     "benchmarks.ws_fanout",
     "benchmarks.media_fanout",
     "benchmarks.media_browser",
+    "benchmarks.reminders",
 ]
 
 

@@ -21,7 +21,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Follow
-from accounts.services import notify
+from accounts.services import notify_many
 from core.errors import NotAllowed
 from rooms import services as rooms
 from rooms.errors import SpaceError
@@ -280,40 +280,49 @@ def _deliver_batch(*, batch: int) -> int:
     scan; once committed, `sent_at` keeps them from ever being sent again.
     """
     now = timezone.now()
+    # Plain values, not model instances: at 100,000 reminders the objects cost more
+    # than the queries. The Spaces (a handful) are read once per batch.
     due = list(
         Reminder.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(sent_at__isnull=True, due_at__lte=now)
-        .select_related("space", "user", "space__host")
-        .order_by("due_at", "pk")[:batch]
+        .order_by("due_at", "pk")
+        .values_list("pk", "space_id", "user_id", "kind", "user__language")[:batch]
     )
     if not due:
         return 0
-    Reminder.objects.filter(pk__in=[r.pk for r in due]).update(sent_at=now)
+    Reminder.objects.filter(pk__in=[row[0] for row in due]).update(sent_at=now)
+    spaces = Space.objects.select_related("host").in_bulk({row[1] for row in due})
+    texts = {}  # one wording per Space, kind and language
     notifications = []
-    for reminder in due:
-        with translation.override(reminder.user.language or settings.LANGUAGE_CODE):
-            notifications.append(_reminder_notification(reminder))
+    for _pk, space_id, user_id, kind, language in due:
+        key = (space_id, kind, language or settings.LANGUAGE_CODE)
+        if key not in texts:
+            with translation.override(key[2]):
+                texts[key] = _reminder_text(spaces[space_id], kind)
+        notifications.append(
+            Notification(
+                user_id=user_id,
+                kind=texts[key][0],
+                text=texts[key][1],
+                url=spaces[space_id].get_absolute_url(),
+                space_id=space_id,
+            )
+        )
     _create_and_push(notifications)
     return len(due)
 
 
-def _reminder_notification(reminder: Reminder) -> Notification:
-    space = reminder.space
-    if reminder.kind == Reminder.Kind.SOON:
-        kind = Notification.Kind.HOST_SOON
+def _reminder_text(space: Space, kind: str) -> tuple[str, str]:
+    if kind == Reminder.Kind.SOON:
         text = _("Your Space “%(title)s” starts in 30 minutes.") % {"title": space.title}
-    elif space.is_live:
-        kind = Notification.Kind.REMINDER
+        return Notification.Kind.HOST_SOON, text
+    if space.is_live:
         text = _("“%(title)s” is live now: join %(name)s.") % {
             "title": space.title,
             "name": space.host.name,
         }
-    else:
-        kind = Notification.Kind.REMINDER
-        text = _("“%(title)s” is starting now.") % {"title": space.title}
-    return Notification(
-        user=reminder.user, kind=kind, text=text, url=space.get_absolute_url(), space=space
-    )
+        return Notification.Kind.REMINDER, text
+    return Notification.Kind.REMINDER, _("“%(title)s” is starting now.") % {"title": space.title}
 
 
 # Notifications ---------------------------------------------------------------------------
@@ -342,14 +351,7 @@ def _create_and_push(notifications: list[Notification]) -> None:
     if not notifications:
         return
     Notification.objects.bulk_create(notifications)
-    for notification in notifications:
-        notify(
-            user=notification.user,
-            kind=notification.kind,
-            text=notification.text,
-            url=notification.url,
-            data={"id": notification.pk},
-        )
+    notify_many(notifications)
 
 
 @transaction.atomic
