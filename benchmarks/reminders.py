@@ -6,7 +6,8 @@ Space, 100,000 people with a reminder for it, all due. Then the beat task's body
 `scheduling.services.reminders_deliver()`, runs once in this process, as one Celery
 worker would: it claims batches of 1,000 under `select_for_update(skip_locked=True)`,
 stores the notifications and, after each commit, sends each one to its person's
-`ws/me/` group. Target (issue 5): under 60 s.
+`ws/me/` group. Each person's email is owed in the same transaction (an outbox row)
+and sent by another task, which is not timed here. Target (issue 5): under 60 s.
 """
 
 import os
@@ -64,6 +65,11 @@ def run():
     setup_test_environment()
     valkey = _redis()
     celery_app.conf.task_always_eager = True  # the promo card is drawn here, not queued
+    from scheduling import tasks
+
+    # Emails are owed in the same transaction (the outbox rows are part of the cost), but
+    # sending them is another worker's job, not part of delivering the in-app ones.
+    tasks.send_emails.delay_on_commit = lambda *args, **kwargs: None
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         start = time.perf_counter()

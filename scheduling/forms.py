@@ -35,6 +35,11 @@ class ScheduleForm(SpaceForm, WhenFields):
     field_order = ["title", "topics", "starts_at", "time_zone", "speak_policy", "record"]
 
 
+class NotificationSettingsForm(forms.Form):
+    in_app = forms.BooleanField(label=_("In the app: the bell and live alerts"), required=False)
+    email = forms.BooleanField(label=_("By email"), required=False)
+
+
 class EditForm(WhenFields):
     title = forms.CharField(label=_("Title"))
     topics = forms.CharField(label=_("Topics"), required=False, help_text=_("Up to 3."))

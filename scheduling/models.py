@@ -85,3 +85,37 @@ class Promotion(models.Model):
 
     def __str__(self):
         return f"Promotion of {self.space_id}"
+
+
+class NotificationSettings(models.Model):
+    """Which channels a person wants notifications through (all on until they choose)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    in_app = models.BooleanField(_("in the app (the bell, live)"), default=True)
+    email = models.BooleanField(_("by email"), default=True)
+
+    def __str__(self):
+        return f"Notification settings of {self.user_id}"
+
+
+class EmailOutbox(models.Model):
+    """An email owed for a notification: written with the notification, in the same
+    transaction, and sent by a task that claims it, so that none is lost."""
+
+    notification = models.OneToOneField(
+        Notification, on_delete=models.CASCADE, related_name="email"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="email_due")
+        ]
+
+    def __str__(self):
+        return f"Email for notification {self.notification_id}"

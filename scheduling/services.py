@@ -26,7 +26,13 @@ from core.errors import NotAllowed
 from rooms import services as rooms
 from rooms.errors import SpaceError
 from rooms.models import Space
-from scheduling.models import Notification, Promotion, Reminder
+from scheduling.models import (
+    EmailOutbox,
+    Notification,
+    NotificationSettings,
+    Promotion,
+    Reminder,
+)
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -347,11 +353,99 @@ def notifications_send(*, users: Iterable, kind: str, space: Space | None, text)
 
 
 def _create_and_push(notifications: list[Notification]) -> None:
-    """Store the notifications; once committed, every open page of each person hears."""
+    """Store the notifications and, in the same transaction, the emails they owe; once
+    committed, every open page of each person hears, as each person chose."""
     if not notifications:
         return
+    choices = {
+        row["user_id"]: row
+        for row in NotificationSettings.objects.filter(
+            user_id__in={n.user_id for n in notifications}
+        ).values("user_id", "in_app", "email")
+    }
+    now = timezone.now()
+    for notification in notifications:
+        if not choices.get(notification.user_id, {}).get("in_app", True):
+            notification.read_at = now  # kept in the list, but it rings no bell
     Notification.objects.bulk_create(notifications)
-    notify_many(notifications)
+    notify_many([n for n in notifications if n.read_at is None])
+    emailed = [n for n in notifications if choices.get(n.user_id, {}).get("email", True)]
+    if emailed:
+        EmailOutbox.objects.bulk_create(EmailOutbox(notification=n) for n in emailed)
+        from scheduling.tasks import send_emails
+
+        send_emails.delay_on_commit()
+
+
+def emails_send(*, batch: int = 200) -> int:
+    """Send the emails owed, batch after batch; return how many went out."""
+    sent = 0
+    while True:
+        count = _send_email_batch(batch=batch)
+        sent += count
+        if count < batch:
+            return sent
+
+
+@transaction.atomic
+def _send_email_batch(*, batch: int) -> int:
+    """Claim owed emails (skip_locked, like reminders), send them, mark them sent.
+
+    An email is marked in the transaction that sent it: a worker killed between the
+    SMTP handover and the commit would send that one again on the next run, the one
+    duplicate that SMTP leaves possible. A failure is counted and retried, three times."""
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+
+    owed = list(
+        EmailOutbox.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(sent_at__isnull=True, attempts__lt=3)
+        .select_related("notification__user")
+        .order_by("created_at", "pk")[:batch]
+    )
+    for email in owed:
+        notification, user = email.notification, email.notification.user
+        if not user.email:
+            email.attempts, email.last_error = 3, "no address"
+            email.save(update_fields=["attempts", "last_error"])
+            continue
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            context = {
+                "user": user,
+                "notification": notification,
+                "link": settings.SITE_URL.rstrip("/") + notification.url
+                if notification.url
+                else "",
+                "settings_link": settings.SITE_URL.rstrip("/") + "/settings/notifications/",
+            }
+            message = EmailMultiAlternatives(
+                subject=notification.text,
+                body=render_to_string("scheduling/email/notification.txt", context),
+                to=[user.email],
+            )
+            message.attach_alternative(
+                render_to_string("scheduling/email/notification.html", context), "text/html"
+            )
+        email.attempts += 1
+        try:
+            message.send()
+        except Exception as error:
+            email.last_error = str(error)[:300]
+            email.save(update_fields=["attempts", "last_error"])
+            logger.warning("Could not email notification %s: %s", notification.pk, error)
+            continue
+        email.sent_at = timezone.now()
+        email.save(update_fields=["attempts", "sent_at"])
+    return len(owed)
+
+
+@transaction.atomic
+def notification_settings_set(*, user, in_app: bool, email: bool) -> NotificationSettings:
+    """A person chooses how they hear of things."""
+    choice, _created = NotificationSettings.objects.update_or_create(
+        user=user, defaults={"in_app": in_app, "email": email}
+    )
+    return choice
 
 
 @transaction.atomic

@@ -7,8 +7,17 @@ from scheduling import services
 
 @shared_task
 def deliver_reminders() -> int:
-    """The beat scan, every 30 s: deliver every reminder that is due, exactly once."""
-    return services.reminders_deliver()
+    """The beat scan, every 30 s: deliver every reminder that is due, exactly once, and
+    any email still owed."""
+    delivered = services.reminders_deliver()
+    services.emails_send()
+    return delivered
+
+
+@shared_task
+def send_emails() -> int:
+    """Send the emails that notifications owe (queued after each delivery commits)."""
+    return services.emails_send()
 
 
 @shared_task

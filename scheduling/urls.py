@@ -13,4 +13,9 @@ urlpatterns = [
     path("spaces/<str:code>/calendar.ics", views.calendar_file, name="calendar"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path(
+        "settings/notifications/",
+        views.notification_settings,
+        name="notification_settings",
+    ),
 ]

@@ -12,8 +12,8 @@ from core.forms import add_service_errors
 from rooms.models import Space
 from rooms.selectors import space_get
 from scheduling import selectors, services
-from scheduling.forms import EditForm, ScheduleForm
-from scheduling.models import Promotion
+from scheduling.forms import EditForm, NotificationSettingsForm, ScheduleForm
+from scheduling.models import NotificationSettings, Promotion
 from scheduling.promo import calendar_ics
 
 
@@ -165,6 +165,21 @@ def notifications(request):
         "scheduling/notifications.html",
         {"notifications": items, "more": items[-1].pk if len(items) == 30 else None},
     )
+
+
+@login_required
+def notification_settings(request):
+    """Choose the channels notifications come through."""
+    current = NotificationSettings.objects.filter(user=request.user).first()
+    initial = {"in_app": current.in_app, "email": current.email} if current else None
+    form = NotificationSettingsForm(
+        request.POST or None, initial=initial or {"in_app": True, "email": True}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.notification_settings_set(user=request.user, **form.cleaned_data)
+        messages.success(request, _("Your notification settings are saved."))
+        return redirect("scheduling:notification_settings")
+    return render(request, "scheduling/settings.html", {"form": form})
 
 
 @login_required

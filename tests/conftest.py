@@ -234,4 +234,5 @@ def events(monkeypatch):
 
     sent = []
     monkeypatch.setattr(core.events, "group_send", lambda group, event: sent.append((group, event)))
+    monkeypatch.setattr(core.events, "group_send_many", sent.extend)
     return sent
