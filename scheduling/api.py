@@ -48,6 +48,46 @@ class ReadInput(serializers.Serializer):
     id = serializers.IntegerField(required=False, help_text="One notification; all without.")
 
 
+class PushKeysInput(serializers.Serializer):
+    p256dh = serializers.CharField(max_length=200)
+    auth = serializers.CharField(max_length=100)
+
+
+class PushSubscriptionInput(serializers.Serializer):
+    endpoint = serializers.CharField(max_length=1000)
+    keys = PushKeysInput()
+
+
+class PushEndpointInput(serializers.Serializer):
+    endpoint = serializers.CharField(max_length=1000)
+
+
+class PushSubscriptionsApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=PushSubscriptionInput, responses={201: None})
+    def post(self, request):
+        """Register this browser's push subscription (from PushManager.subscribe)."""
+        data = PushSubscriptionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.push_subscribe(
+            user=request.user,
+            endpoint=data.validated_data["endpoint"],
+            **data.validated_data["keys"],
+        )
+        return Response({"subscribed": True}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PushEndpointInput, responses={200: None})
+    def delete(self, request):
+        """Forget this browser's push subscription."""
+        data = PushEndpointInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        removed = services.push_unsubscribe(
+            user=request.user, endpoint=data.validated_data["endpoint"]
+        )
+        return Response({"removed": removed})
+
+
 class ScheduleApi(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -148,5 +188,6 @@ urlpatterns = [
     path("spaces/<str:code>/schedule/", ScheduledSpaceApi.as_view(), name="api-space-schedule"),
     path("spaces/<str:code>/reminder/", ReminderApi.as_view(), name="api-space-reminder"),
     path("notifications/", NotificationListApi.as_view(), name="api-notifications"),
+    path("push/subscriptions/", PushSubscriptionsApi.as_view(), name="api-push-subscriptions"),
     path("notifications/read/", NotificationReadApi.as_view(), name="api-notifications-read"),
 ]

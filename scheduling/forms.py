@@ -38,6 +38,9 @@ class ScheduleForm(SpaceForm, WhenFields):
 class NotificationSettingsForm(forms.Form):
     in_app = forms.BooleanField(label=_("In the app: the bell and live alerts"), required=False)
     email = forms.BooleanField(label=_("By email"), required=False)
+    push = forms.BooleanField(
+        label=_("By push notification, on the browsers where you turn it on"), required=False
+    )
 
 
 class EditForm(WhenFields):

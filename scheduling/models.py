@@ -95,6 +95,7 @@ class NotificationSettings(models.Model):
     )
     in_app = models.BooleanField(_("in the app (the bell, live)"), default=True)
     email = models.BooleanField(_("by email"), default=True)
+    push = models.BooleanField(_("by push notification"), default=True)
 
     def __str__(self):
         return f"Notification settings of {self.user_id}"
@@ -119,3 +120,39 @@ class EmailOutbox(models.Model):
 
     def __str__(self):
         return f"Email for notification {self.notification_id}"
+
+
+class PushSubscription(models.Model):
+    """A browser that agreed to Web Push: where to send, and the keys to encrypt with."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    endpoint = models.URLField(max_length=500, unique=True)
+    p256dh = models.CharField(max_length=100)
+    auth = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.endpoint
+
+
+class PushOutbox(models.Model):
+    """A push owed to one browser for a notification, like `EmailOutbox`."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="+")
+    subscription = models.ForeignKey(
+        PushSubscription, on_delete=models.CASCADE, related_name="outbox"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="push_due")
+        ]
+
+    def __str__(self):
+        return f"Push for notification {self.notification_id}"

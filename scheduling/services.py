@@ -31,6 +31,8 @@ from scheduling.models import (
     Notification,
     NotificationSettings,
     Promotion,
+    PushOutbox,
+    PushSubscription,
     Reminder,
 )
 
@@ -361,7 +363,7 @@ def _create_and_push(notifications: list[Notification]) -> None:
         row["user_id"]: row
         for row in NotificationSettings.objects.filter(
             user_id__in={n.user_id for n in notifications}
-        ).values("user_id", "in_app", "email")
+        ).values("user_id", "in_app", "email", "push")
     }
     now = timezone.now()
     for notification in notifications:
@@ -375,6 +377,25 @@ def _create_and_push(notifications: list[Notification]) -> None:
         from scheduling.tasks import send_emails
 
         send_emails.delay_on_commit()
+    if settings.VAPID_PRIVATE_KEY:
+        wanted = [n for n in notifications if choices.get(n.user_id, {}).get("push", True)]
+        subscriptions = list(
+            PushSubscription.objects.filter(user_id__in={n.user_id for n in wanted}).values_list(
+                "pk", "user_id"
+            )
+        )
+        if subscriptions:
+            by_user: dict[int, list[int]] = {}
+            for pk, user_id in subscriptions:
+                by_user.setdefault(user_id, []).append(pk)
+            PushOutbox.objects.bulk_create(
+                PushOutbox(notification=n, subscription_id=pk)
+                for n in wanted
+                for pk in by_user.get(n.user_id, [])
+            )
+            from scheduling.tasks import send_pushes
+
+            send_pushes.delay_on_commit()
 
 
 def emails_send(*, batch: int = 200) -> int:
@@ -440,12 +461,132 @@ def _send_email_batch(*, batch: int) -> int:
 
 
 @transaction.atomic
-def notification_settings_set(*, user, in_app: bool, email: bool) -> NotificationSettings:
+def notification_settings_set(
+    *, user, in_app: bool, email: bool, push: bool = True
+) -> NotificationSettings:
     """A person chooses how they hear of things."""
     choice, _created = NotificationSettings.objects.update_or_create(
-        user=user, defaults={"in_app": in_app, "email": email}
+        user=user, defaults={"in_app": in_app, "email": email, "push": push}
     )
     return choice
+
+
+# Web Push --------------------------------------------------------------------------------
+
+
+def _b64url(value: str, size: int, field: str) -> None:
+    import base64
+    import binascii
+
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError, TypeError):
+        raw = b""
+    if len(raw) != size or (field == "p256dh" and raw[:1] != b"\x04"):
+        raise ValidationError(
+            {field: _("This is not a valid key of this browser's push subscription.")}
+        )
+
+
+def _check_endpoint(endpoint: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(endpoint or "")
+    loopback = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+    if (
+        not endpoint
+        or len(endpoint) > 500
+        or not parts.hostname
+        or not (
+            parts.scheme == "https"
+            or (parts.scheme == "http" and loopback and settings.PUSH_ALLOW_LOOPBACK)
+        )
+    ):
+        raise ValidationError({"endpoint": _("A push endpoint is an https:// address.")})
+
+
+@transaction.atomic
+def push_subscribe(*, user, endpoint: str, p256dh: str, auth: str) -> PushSubscription:
+    """Remember a browser's push subscription for this person (a browser that signs in
+    as someone else moves to them)."""
+    _check_endpoint(endpoint)
+    _b64url(p256dh or "", 65, "p256dh")
+    _b64url(auth or "", 16, "auth")
+    subscription, _created = PushSubscription.objects.update_or_create(
+        endpoint=endpoint, defaults={"user": user, "p256dh": p256dh, "auth": auth}
+    )
+    return subscription
+
+
+@transaction.atomic
+def push_unsubscribe(*, user, endpoint: str) -> int:
+    """Forget a browser's subscription; return how many were removed."""
+    deleted, _per_model = PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()
+    return deleted
+
+
+def pushes_send(*, batch: int = 200) -> int:
+    """Send the pushes owed, batch after batch; return how many were handled."""
+    handled = 0
+    while True:
+        count = _send_push_batch(batch=batch)
+        handled += count
+        if count < batch:
+            return handled
+
+
+@transaction.atomic
+def _send_push_batch(*, batch: int) -> int:
+    """Claim owed pushes and send them, encrypted for each browser (RFC 8291) and signed
+    with the server's VAPID key. A push service that answers 404 or 410 says the
+    subscription is gone: it is deleted, with whatever else it was owed."""
+    import json
+
+    from pywebpush import WebPushException, webpush
+
+    owed = list(
+        PushOutbox.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(sent_at__isnull=True, attempts__lt=3)
+        .select_related("notification", "subscription")
+        .order_by("created_at", "pk")[:batch]
+    )
+    gone = set()
+    for push in owed:
+        if push.subscription_id in gone:
+            continue
+        notification, subscription = push.notification, push.subscription
+        payload = json.dumps(
+            {"title": "Spaces", "body": notification.text, "url": notification.url}
+        )
+        push.attempts += 1
+        try:
+            webpush(
+                subscription_info={
+                    "endpoint": subscription.endpoint,
+                    "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
+                },
+                data=payload,
+                vapid_private_key=settings.VAPID_PRIVATE_KEY,
+                vapid_claims={"sub": settings.VAPID_SUBJECT},
+                ttl=3600,
+                timeout=10,
+            )
+        except WebPushException as error:
+            status = getattr(error.response, "status_code", None)
+            if status in (404, 410):
+                gone.add(subscription.pk)
+                subscription.delete()
+                continue
+            push.last_error = str(error.message)[:300]
+            push.save(update_fields=["attempts", "last_error"])
+            continue
+        except Exception as error:
+            push.last_error = str(error)[:300]
+            push.save(update_fields=["attempts", "last_error"])
+            continue
+        push.sent_at = timezone.now()
+        push.save(update_fields=["attempts", "sent_at"])
+    return len(owed)
 
 
 @transaction.atomic

@@ -11,7 +11,14 @@ def deliver_reminders() -> int:
     any email still owed."""
     delivered = services.reminders_deliver()
     services.emails_send()
+    services.pushes_send()
     return delivered
+
+
+@shared_task
+def send_pushes() -> int:
+    """Send the Web Push messages that notifications owe."""
+    return services.pushes_send()
 
 
 @shared_task

@@ -13,6 +13,7 @@ urlpatterns = [
     path("spaces/<str:code>/calendar.ics", views.calendar_file, name="calendar"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("sw.js", views.service_worker, name="service_worker"),
     path(
         "settings/notifications/",
         views.notification_settings,

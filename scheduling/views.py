@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -171,15 +172,32 @@ def notifications(request):
 def notification_settings(request):
     """Choose the channels notifications come through."""
     current = NotificationSettings.objects.filter(user=request.user).first()
-    initial = {"in_app": current.in_app, "email": current.email} if current else None
-    form = NotificationSettingsForm(
-        request.POST or None, initial=initial or {"in_app": True, "email": True}
+    initial = (
+        {"in_app": current.in_app, "email": current.email, "push": current.push}
+        if current
+        else {"in_app": True, "email": True, "push": True}
     )
+    form = NotificationSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         services.notification_settings_set(user=request.user, **form.cleaned_data)
         messages.success(request, _("Your notification settings are saved."))
         return redirect("scheduling:notification_settings")
-    return render(request, "scheduling/settings.html", {"form": form})
+    return render(
+        request,
+        "scheduling/settings.html",
+        {"form": form, "vapid_public_key": settings.VAPID_PUBLIC_KEY},
+    )
+
+
+@require_GET
+def service_worker(request):
+    """The service worker that shows push notifications, served from the site's root so
+    that its scope is the whole site."""
+    script = (settings.BASE_DIR / "static" / "js" / "sw.js").read_text()
+    response = HttpResponse(script, content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"
+    return response
 
 
 @login_required

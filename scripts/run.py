@@ -62,6 +62,23 @@ def stop_all(processes: dict[str, subprocess.Popen]) -> None:
             process.wait()
 
 
+def _vapid_keys(env: dict, manage: list[str]) -> None:
+    """Web Push needs a VAPID key pair: make one on the first run and keep it in var/."""
+    if env.get("VAPID_PRIVATE_KEY"):
+        return
+    stored = VAR / "vapid.env"
+    if not stored.exists():
+        made = subprocess.run(
+            [*manage, "vapidkeys"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        )
+        stored.write_text(made.stdout)
+        stored.chmod(0o600)
+    for line in stored.read_text().splitlines():
+        name, _, value = line.partition("=")
+        if name.startswith("VAPID_"):
+            env[name] = value
+
+
 def main() -> int:
     VAR.mkdir(exist_ok=True)
     env = dict(os.environ)
@@ -107,6 +124,7 @@ def main() -> int:
             env["REDIS_URL"] = f"redis://127.0.0.1:{VALKEY_PORT}/0"
 
         manage = [PYTHON, "manage.py"]
+        _vapid_keys(env, manage)
         for command in (["migrate", "--noinput"], ["compiletranslations"]):
             subprocess.run([*manage, *command], cwd=ROOT, env=env, check=True)
         # seed_demo is idempotent: it creates the demo data once and prints the sign-ins.

@@ -129,6 +129,13 @@ CACHES = {
 # Where the site is, for links that leave it (tweets, emails, calendar files).
 SITE_URL = env("SITE_URL", default="http://localhost:8000")
 
+# Web Push (VAPID). `manage.py vapidkeys` makes a pair; `make run` makes one in var/.
+VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY", default="")
+VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY", default="")
+VAPID_SUBJECT = env("VAPID_SUBJECT", default="mailto:admin@localhost")
+# Push services are HTTPS; plain http is allowed only to loopback, for local testing.
+PUSH_ALLOW_LOOPBACK = env.bool("PUSH_ALLOW_LOOPBACK", default=DEBUG)
+
 # Live audio (DESIGN §4). The embedded media server (`manage.py runmedia`) listens on
 # MEDIA_CHANNEL of the channel layer; only the servers can reach it.
 MEDIA_BACKEND = env("MEDIA_BACKEND", default="embedded")

@@ -49,7 +49,9 @@ def test_a_reminder_set_in_the_page_rings_the_bell_live_when_due(browser, daphne
 
     # The start comes: the beat scan delivers, and the open page hears without a reload.
     grace = User.objects.get(handle="grace")
-    Reminder.objects.filter(user=grace).update(due_at=timezone.now())
+    Reminder.objects.filter(user=grace, space__title="Analytical engines").update(
+        due_at=timezone.now()
+    )
     # In a thread of its own, like a Celery worker: Playwright keeps an event loop on this
     # one, where the channel layer's async_to_sync cannot run.
     with ThreadPoolExecutor(1) as worker:

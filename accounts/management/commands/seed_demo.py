@@ -1,7 +1,10 @@
-"""Demo data for a first look: a few people, one brand, follows and tweets. Idempotent."""
+"""Demo data for a first look: people, a brand, follows, tweets, an upcoming Space. Idempotent."""
+
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import follow_create
@@ -65,6 +68,19 @@ class Command(BaseCommand):
             for handle, text in TWEETS:
                 if not Tweet.objects.filter(author=people[handle], text=text).exists():
                     Tweet.objects.create(author=people[handle], text=text)
+            self._scheduled_space(people)
         self.stdout.write("Demo sign-ins (email / password):")
         for handle, *_rest in PEOPLE:
             self.stdout.write(f"  {handle}@example.com / {DEMO_PASSWORD}")
+
+    def _scheduled_space(self, people):
+        """An upcoming Space to set reminders for: Grace's, tomorrow; Marta has one set."""
+        from scheduling import services as scheduling
+
+        space = scheduling.space_schedule(
+            host=people["grace"],
+            title="Compilers, explained",
+            topics=["compilers", "history"],
+            starts_at=timezone.now().replace(second=0, microsecond=0) + timedelta(days=1),
+        )
+        scheduling.reminder_set(space=space, user=people["marta"])
