@@ -325,7 +325,13 @@ def space_join(*, space: Space, user=None, anon_id: str = "", listed: bool | Non
         seat.save(update_fields=["last_seen_at"])
         return seat  # another tab of the same person
     if not created:
-        if seat.role != Role.HOST:
+        # A co-host (named when the Space was scheduled, or who stepped out) comes back as
+        # one, while the stage has room for them.
+        keep = seat.role == Role.HOST or (
+            seat.role == Role.COHOST
+            and selectors.present(space).filter(role=Role.COHOST).count() < MAX_COHOSTS
+        )
+        if not keep:
             _to_audience(seat)
         seat.left_at = None
         seat.listed = seat.role == Role.HOST or listed

@@ -22,12 +22,17 @@ class ScheduleInput(serializers.Serializer):
     speak_policy = serializers.ChoiceField(Space.SpeakPolicy.choices, required=False)
     record = serializers.BooleanField(required=False)
     captions = serializers.BooleanField(required=False)
+    cohosts = serializers.ListField(
+        child=serializers.CharField(max_length=20), required=False, help_text="Handles."
+    )
+    tweet_on_start = serializers.BooleanField(required=False)
 
 
 class RescheduleInput(serializers.Serializer):
     title = serializers.CharField(max_length=500, required=False)
     starts_at = serializers.DateTimeField(required=False)
     topics = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    cohosts = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
 
 
 class ReminderOutput(serializers.Serializer):

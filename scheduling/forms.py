@@ -28,11 +28,34 @@ class WhenFields(forms.Form):
         return value.replace(tzinfo=None) if value else value
 
 
+class CohostsField(forms.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            label=_("Co-hosts"),
+            required=False,
+            help_text=_("Up to 2 handles, separated by commas."),
+            widget=forms.TextInput(attrs={"placeholder": _("e.g. @grace, @linus")}),
+            **kwargs,
+        )
+
+    def clean(self, value):
+        return [h for h in super().clean(value).split(",") if h.strip()]
+
+
 class ScheduleForm(SpaceForm, WhenFields):
+    cohosts = CohostsField()
     tweet_on_start = forms.BooleanField(
         label=_("Tweet the link when the Space starts"), required=False
     )
-    field_order = ["title", "topics", "starts_at", "time_zone", "speak_policy", "record"]
+    field_order = [
+        "title",
+        "topics",
+        "starts_at",
+        "time_zone",
+        "cohosts",
+        "speak_policy",
+        "record",
+    ]
 
 
 class NotificationSettingsForm(forms.Form):
@@ -46,7 +69,8 @@ class NotificationSettingsForm(forms.Form):
 class EditForm(WhenFields):
     title = forms.CharField(label=_("Title"))
     topics = forms.CharField(label=_("Topics"), required=False, help_text=_("Up to 3."))
-    field_order = ["title", "topics", "starts_at", "time_zone"]
+    cohosts = CohostsField()
+    field_order = ["title", "topics", "starts_at", "time_zone", "cohosts"]
 
     def topic_list(self) -> list[str]:
         return [t for t in self.cleaned_data.get("topics", "").split(",") if t.strip()]

@@ -39,3 +39,15 @@ def reminded_space_ids(user, spaces) -> set[int]:
 
 def reminders_for(space) -> QuerySet:
     return Reminder.objects.filter(space=space)
+
+
+def upcoming_hosted(user) -> list:
+    """The person's scheduled Spaces, soonest first, with their topics (two queries)."""
+    from rooms.models import Space
+
+    return list(
+        Space.objects.filter(host=user, state=Space.State.SCHEDULED)
+        .select_related("host")
+        .prefetch_related("topics")
+        .order_by("scheduled_for")[:10]
+    )

@@ -98,6 +98,7 @@ def space_schedule(
     record: bool = False,
     captions: bool = False,
     tweet_on_start: bool = False,
+    cohosts: Iterable[str] = (),
 ) -> Space:
     """Schedule a Space from now up to 14 days ahead; the host is reminded twice, and
     its promo card is drawn once the transaction commits."""
@@ -113,6 +114,7 @@ def space_schedule(
     )
     space.scheduled_for = starts_at
     space.save(update_fields=["scheduled_for"])
+    _cohosts_set(space, cohosts)
     _host_reminders(space)
     Promotion.objects.create(space=space, tweet_on_start=tweet_on_start)
     _redraw_card(space)
@@ -140,6 +142,45 @@ def promo_card_render(*, space_id: int) -> Promotion:
     if old and old != promotion.card.name:
         promotion.card.storage.delete(old)
     return promotion
+
+
+def _cohosts_set(space: Space, handles: Iterable[str]) -> None:
+    """Name the Space's co-hosts ahead (at most two): they take the co-host seat when
+    they open the live Space, and their avatars are on the promo card."""
+    from accounts.selectors import is_blocked_between
+    from rooms.models import MAX_COHOSTS, Participant
+
+    names = []
+    for handle in handles:
+        handle = handle.strip().lstrip("@")
+        if handle and handle.lower() not in {n.lower() for n in names}:
+            names.append(handle)
+    if len(names) > MAX_COHOSTS:
+        raise SpaceError({"cohosts": _("A Space has at most %(n)s co-hosts.") % {"n": MAX_COHOSTS}})
+    people = []
+    for name in names:
+        person = User.objects.filter(handle__iexact=name).first()
+        if person is None or is_blocked_between(person, space.host):
+            raise SpaceError({"cohosts": _("There is no @%(handle)s.") % {"handle": name}})
+        if person.pk == space.host_id:
+            raise SpaceError({"cohosts": _("You host this Space already.")})
+        people.append(person)
+    now = timezone.now()
+    Participant.objects.filter(space=space, role=Participant.Role.COHOST).exclude(
+        user__in=people
+    ).delete()
+    for person in people:
+        Participant.objects.update_or_create(
+            space=space,
+            user=person,
+            defaults={
+                "role": Participant.Role.COHOST,
+                "listed": True,
+                "left_at": now,  # named, not yet in the room
+                "joined_at": now,
+                "last_seen_at": now,
+            },
+        )
 
 
 def _host_reminders(space: Space) -> None:
@@ -173,6 +214,7 @@ def space_reschedule(
     title: str | None = None,
     topics: Iterable[str] | None = None,
     starts_at: datetime | None = None,
+    cohosts: Iterable[str] | None = None,
 ) -> Space:
     """The host edits a scheduled Space; a new time moves every reminder and tells
     everyone who set one."""
@@ -185,6 +227,8 @@ def space_reschedule(
     if topics is not None:
         names = rooms.clean_topics(topics)
         space.topics.set([rooms.Topic.objects.get_or_create(name=n)[0] for n in names])
+    if cohosts is not None:
+        _cohosts_set(space, cohosts)
     moved = starts_at is not None and starts_at != space.scheduled_for
     if moved:
         _check_start(starts_at)
@@ -371,7 +415,12 @@ def _create_and_push(notifications: list[Notification]) -> None:
             notification.read_at = now  # kept in the list, but it rings no bell
     Notification.objects.bulk_create(notifications)
     notify_many([n for n in notifications if n.read_at is None])
-    emailed = [n for n in notifications if choices.get(n.user_id, {}).get("email", True)]
+    # Going live is news of the moment: it rings and pushes, but sends no email.
+    emailed = [
+        n
+        for n in notifications
+        if n.kind != Notification.Kind.LIVE and choices.get(n.user_id, {}).get("email", True)
+    ]
     if emailed:
         EmailOutbox.objects.bulk_create(EmailOutbox(notification=n) for n in emailed)
         from scheduling.tasks import send_emails

@@ -37,6 +37,7 @@ def space_schedule(request):
                 record=form.cleaned_data["record"],
                 captions=form.cleaned_data["captions"],
                 tweet_on_start=form.cleaned_data["tweet_on_start"],
+                cohosts=form.cleaned_data["cohosts"],
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -63,6 +64,10 @@ def space_edit(request, code):
         "topics": ", ".join(t.name for t in space.topics.all()),
         "starts_at": local.replace(tzinfo=None) if local else None,
         "time_zone": request.time_zone,
+        "cohosts": ", ".join(
+            f"@{p.user.handle}"
+            for p in space.participants.filter(role="cohost").select_related("user")
+        ),
     }
     form = EditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -73,6 +78,7 @@ def space_edit(request, code):
                 title=form.cleaned_data["title"],
                 topics=form.topic_list(),
                 starts_at=_local(form),
+                cohosts=form.cleaned_data["cohosts"],
             )
         except ValidationError as error:
             add_service_errors(form, error)

@@ -19,3 +19,9 @@ def has_reminder(context, space) -> bool:
 @register.simple_tag
 def reminder_count(space):
     return selectors.reminder_count(space)
+
+
+@register.simple_tag
+def upcoming_spaces(person):
+    """A host's scheduled Spaces, soonest first, for their profile."""
+    return selectors.upcoming_hosted(person)

@@ -205,7 +205,8 @@ def test_the_profile_page_takes_two_queries_however_many_tweets(
     person = UserFactory(handle="carol")
     TweetFactory.create_batch(tweets, author=person)
 
-    with django_assert_num_queries(2):  # the person with counts, one page of tweets
+    # the person with counts, one page of tweets, their upcoming Spaces (none here)
+    with django_assert_num_queries(3):
         response = client.get("/@carol/")
 
     assert len(response.context["page"].tweets) == tweets

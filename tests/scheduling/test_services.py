@@ -253,3 +253,43 @@ def test_marking_notifications_read(fan, scheduled):
     assert services.notifications_mark_read(user=fan, notification_id=notification.pk) == 1
     notification.refresh_from_db()
     assert notification.read_at is not None
+
+
+def test_cohosts_named_when_scheduling_take_their_seat_when_they_join(host, fan):
+    from rooms.models import Participant
+
+    space = services.space_schedule(
+        host=host,
+        title="With friends",
+        starts_at=timezone.now() + timedelta(hours=1),
+        cohosts=["@fan"],
+    )
+    rooms.space_start(space=space, actor=host)
+
+    seat = rooms.space_join(space=space, user=fan)
+
+    assert seat.role == Participant.Role.COHOST
+    assert seat.left_at is None
+    listener = rooms.space_join(space=space, user=UserFactory(handle="walkin"))
+    assert listener.role == Participant.Role.LISTENER
+
+
+@pytest.mark.parametrize(
+    ("cohosts", "message"),
+    [
+        (["@nobody"], "There is no @nobody."),
+        (["@host"], "You host this Space already."),
+        (["@a1", "@a2", "@a3"], "A Space has at most 2 co-hosts."),
+    ],
+)
+def test_cohosts_that_cannot_be_are_refused(host, cohosts, message):
+    for handle in ("a1", "a2", "a3"):
+        UserFactory(handle=handle)
+
+    with pytest.raises(SpaceError) as refused:
+        services.space_schedule(
+            host=host, title="Nope", starts_at=timezone.now() + timedelta(hours=1), cohosts=cohosts
+        )
+
+    assert refused.value.message_dict == {"cohosts": [message]}
+    assert not Space.objects.exists()

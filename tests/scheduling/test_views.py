@@ -152,3 +152,14 @@ def test_the_notifications_page_and_the_bell(client, scheduled, fan):
     page = client.post("/notifications/read/", follow=True)
     assert 'id="unread-badge" hidden aria-live="polite">0</span>' in page.text
     assert not Notification.objects.filter(user=fan, read_at__isnull=True).exists()
+
+
+def test_the_hosts_profile_shows_the_upcoming_space_with_a_countdown(client, scheduled, fan):
+    client.force_login(fan)
+
+    page = client.get(f"/@{scheduled.host.handle}/")
+
+    assert "Upcoming Spaces" in page.text
+    assert "Tomorrow&#x27;s show" in page.text
+    assert f'data-countdown="{scheduled.scheduled_for.isoformat()}' in page.text
+    assert "Set reminder" in page.text
