@@ -59,6 +59,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     time_zone = models.CharField(
         _("time zone"), max_length=64, blank=True, validators=[validate_time_zone]
     )
+    # The zone the person's browser last reported: used when they chose none.
+    browser_time_zone = models.CharField(max_length=64, blank=True)
+
+    @property
+    def zone_name(self) -> str:
+        return self.time_zone or self.browser_time_zone
+
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)

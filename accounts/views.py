@@ -126,6 +126,7 @@ def profile_edit(request):
                     bio=form.cleaned_data["bio"],
                     avatar=form.cleaned_data["avatar"],
                     remove_avatar=form.cleaned_data["remove_avatar"],
+                    time_zone=form.cleaned_data["time_zone"],
                 )
             except ValidationError as error:
                 user.refresh_from_db()
@@ -134,7 +135,13 @@ def profile_edit(request):
                 messages.success(request, _("Your profile is saved."))
                 return redirect(user)
     else:
-        form = ProfileForm(initial={"display_name": user.display_name, "bio": user.bio})
+        form = ProfileForm(
+            initial={
+                "display_name": user.display_name,
+                "bio": user.bio,
+                "time_zone": user.time_zone,
+            }
+        )
     return render(request, "accounts/profile_edit.html", {"form": form})
 
 

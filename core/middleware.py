@@ -1,6 +1,8 @@
+import functools
 import zoneinfo
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone, translation
 
 
@@ -42,10 +44,13 @@ class TimeZoneMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        name = (user.time_zone if user is not None and user.is_authenticated else "") or (
-            request.COOKIES.get("tz", "")
-        )
-        zone = _zone(name)
+        browser = request.COOKIES.get("tz", "")
+        signed_in = user is not None and user.is_authenticated
+        if signed_in and browser != user.browser_time_zone and _zone(browser) is not None:
+            # Kept for what is written while the person is away (notifications, emails).
+            get_user_model().objects.filter(pk=user.pk).update(browser_time_zone=browser)
+            user.browser_time_zone = browser
+        zone = _zone((user.time_zone if signed_in else "") or browser)
         if zone is not None:
             timezone.activate(zone)
         else:
@@ -54,7 +59,12 @@ class TimeZoneMiddleware:
         return self.get_response(request)
 
 
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
 def _zone(name: str):
-    if not name or len(name) > 64 or name not in zoneinfo.available_timezones():
+    if not name or len(name) > 64 or name not in _zones():
         return None
     return zoneinfo.ZoneInfo(name)

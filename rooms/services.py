@@ -223,6 +223,8 @@ def space_create(
     title = (title or "").strip()
     if not title:
         raise SpaceError({"title": _("Give your Space a title.")})
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in title):
+        raise SpaceError({"title": _("A title is one line of text.")})
     if len(title) > TITLE_MAX_LENGTH:
         raise SpaceError(
             {

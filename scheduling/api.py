@@ -11,6 +11,7 @@ from rooms.api import SpaceOutput
 from rooms.models import Space
 from rooms.selectors import space_get
 from scheduling import selectors, services
+from scheduling.views import number
 
 
 class ScheduleInput(serializers.Serializer):
@@ -54,8 +55,8 @@ class ReadInput(serializers.Serializer):
 
 
 class PushKeysInput(serializers.Serializer):
-    p256dh = serializers.CharField(max_length=200)
-    auth = serializers.CharField(max_length=100)
+    p256dh = serializers.CharField(max_length=100)
+    auth = serializers.CharField(max_length=40)
 
 
 class PushSubscriptionInput(serializers.Serializer):
@@ -162,9 +163,8 @@ class NotificationListApi(APIView):
     )
     def get(self, request):
         """My notifications, newest first, 30 at a time (?before=<id> for older ones)."""
-        before = request.query_params.get("before", "")
         items = selectors.notifications(
-            request.user, before=int(before) if before.isdigit() else None
+            request.user, before=number(request.query_params.get("before"))
         )
         return Response(
             {

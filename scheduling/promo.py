@@ -56,7 +56,7 @@ def _avatar(user, diameter: int) -> Image.Image:
 
 def host_time(space: Space) -> str:
     """The start as the host sees it: in the host's zone, named."""
-    zone = zoneinfo.ZoneInfo(space.host.time_zone) if space.host.time_zone else None
+    zone = zoneinfo.ZoneInfo(space.host.zone_name) if space.host.zone_name else None
     local = timezone.localtime(space.scheduled_for, zone)
     return f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
 

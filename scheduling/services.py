@@ -79,7 +79,7 @@ def _check_start(starts_at: datetime) -> None:
 
 def _when(space: Space, user) -> str:
     """The Space's start in the person's own zone (their setting, else the server's)."""
-    zone = zoneinfo.ZoneInfo(user.time_zone) if user.time_zone else None
+    zone = zoneinfo.ZoneInfo(user.zone_name) if user.zone_name else None
     local = timezone.localtime(space.scheduled_for, zone)
     return f"{date_format(local, 'DATETIME_FORMAT')} ({local.tzname()})"
 
@@ -237,8 +237,9 @@ def space_reschedule(
     space.save()
     _redraw_card(space)
     if moved:
-        Reminder.objects.filter(space=space, kind=Reminder.Kind.START, sent_at__isnull=True).update(
-            due_at=starts_at
+        # Everyone's reminder fires again at the new time, even one that already fired.
+        Reminder.objects.filter(space=space, kind=Reminder.Kind.START).update(
+            due_at=starts_at, sent_at=None
         )
         _host_reminders(space)
         audience = _reminded(space)
@@ -262,7 +263,7 @@ def space_cancel(*, space: Space, actor) -> Space:
     space.state = Space.State.CANCELLED
     space.ended_at = timezone.now()
     space.save(update_fields=["state", "ended_at"])
-    Reminder.objects.filter(space=space, sent_at__isnull=True).delete()
+    Reminder.objects.filter(space=space).delete()
     notifications_send(
         users=audience,
         kind=Notification.Kind.CANCELLED,
@@ -273,13 +274,11 @@ def space_cancel(*, space: Space, actor) -> Space:
 
 
 def _reminded(space: Space) -> list:
-    """People other than the host with a reminder still to come for this Space."""
+    """People other than the host with a reminder for this Space."""
     return list(
-        User.objects.filter(
-            reminders__space=space,
-            reminders__kind=Reminder.Kind.START,
-            reminders__sent_at__isnull=True,
-        ).exclude(pk=space.host_id)
+        User.objects.filter(reminders__space=space, reminders__kind=Reminder.Kind.START).exclude(
+            pk=space.host_id
+        )
     )
 
 
@@ -294,6 +293,15 @@ def reminder_set(*, space: Space, user) -> Reminder:
         if space.is_live:
             raise SpaceError(_("This Space is already live: join it now."), code="space_live")
         raise SpaceError(_("This Space has ended or was cancelled."), code="space_over")
+    if space.scheduled_for and space.scheduled_for <= timezone.now():
+        raise SpaceError(
+            _("This Space's start time has passed; it has not started yet."),
+            code="start_passed",
+        )
+    from accounts.selectors import is_blocked_between
+
+    if is_blocked_between(user, space.host):
+        raise NotAllowed(_("You cannot set a reminder for this Space."), "blocked")
     reminder, _created = Reminder.objects.get_or_create(
         space=space,
         user=user,
@@ -308,9 +316,7 @@ def reminder_remove(*, space: Space, user) -> None:
     """Forget this person's reminder for the Space (the host keeps theirs)."""
     if user.pk == space.host_id:
         raise SpaceError(_("As the host you are always reminded."), code="host")
-    Reminder.objects.filter(
-        space=space, user=user, kind=Reminder.Kind.START, sent_at__isnull=True
-    ).delete()
+    Reminder.objects.filter(space=space, user=user, kind=Reminder.Kind.START).delete()
 
 
 def reminders_deliver(*, batch: int = BATCH) -> int:
@@ -334,15 +340,19 @@ def _deliver_batch(*, batch: int) -> int:
     now = timezone.now()
     # Plain values, not model instances: at 100,000 reminders the objects cost more
     # than the queries. The Spaces (a handful) are read once per batch.
-    due = list(
+    claimed = list(
         Reminder.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(sent_at__isnull=True, due_at__lte=now)
         .order_by("due_at", "pk")
-        .values_list("pk", "space_id", "user_id", "kind", "user__language")[:batch]
+        .values_list("pk", "space_id", "user_id", "kind", "user__language", "space__state")[:batch]
     )
-    if not due:
+    if not claimed:
         return 0
-    Reminder.objects.filter(pk__in=[row[0] for row in due]).update(sent_at=now)
+    Reminder.objects.filter(pk__in=[row[0] for row in claimed]).update(sent_at=now)
+    # A Space that ended (or was cancelled) meanwhile has nothing left to remind of: its
+    # reminders are closed without a word.
+    open_states = (Space.State.SCHEDULED, Space.State.LIVE)
+    due = [row[:5] for row in claimed if row[5] in open_states]
     spaces = Space.objects.select_related("host").in_bulk({row[1] for row in due})
     texts = {}  # one wording per Space, kind and language
     notifications = []
@@ -361,7 +371,7 @@ def _deliver_batch(*, batch: int) -> int:
             )
         )
     _create_and_push(notifications)
-    return len(due)
+    return len(claimed)
 
 
 def _reminder_text(space: Space, kind: str) -> tuple[str, str]:
@@ -523,12 +533,16 @@ def notification_settings_set(
 # Web Push --------------------------------------------------------------------------------
 
 
+MAX_PUSH_SUBSCRIPTIONS = 10
+
+
 def _b64url(value: str, size: int, field: str) -> None:
     import base64
     import binascii
 
     try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+        padded = (value + "=" * (-len(value) % 4)).replace("-", "+").replace("_", "/")
+        raw = base64.b64decode(padded, validate=True)
     except (binascii.Error, ValueError, TypeError):
         raw = b""
     if len(raw) != size or (field == "p256dh" and raw[:1] != b"\x04"):
@@ -538,20 +552,31 @@ def _b64url(value: str, size: int, field: str) -> None:
 
 
 def _check_endpoint(endpoint: str) -> None:
+    """The server will POST to this address, so it must be a browser vendor's push
+    service (`PUSH_SERVICE_HOSTS`), never an address inside our own network; plain
+    http to loopback only where `PUSH_ALLOW_LOOPBACK` says so (tests, development)."""
     from urllib.parse import urlsplit
 
-    parts = urlsplit(endpoint or "")
-    loopback = parts.hostname in {"localhost", "127.0.0.1", "::1"}
-    if (
-        not endpoint
-        or len(endpoint) > 500
-        or not parts.hostname
-        or not (
-            parts.scheme == "https"
-            or (parts.scheme == "http" and loopback and settings.PUSH_ALLOW_LOOPBACK)
-        )
-    ):
+    try:
+        parts = urlsplit(endpoint or "")
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        host, port, parts = "", None, None
+    loopback = host in {"localhost", "127.0.0.1", "::1"}
+    if not endpoint or len(endpoint) > 500 or not host:
         raise ValidationError({"endpoint": _("A push endpoint is an https:// address.")})
+    if loopback and settings.PUSH_ALLOW_LOOPBACK and parts.scheme in ("http", "https"):
+        return
+    if parts.scheme != "https":
+        raise ValidationError({"endpoint": _("A push endpoint is an https:// address.")})
+    vendor = any(
+        host == allowed or host.endswith("." + allowed) for allowed in settings.PUSH_SERVICE_HOSTS
+    )
+    if not vendor or port not in (None, 443):
+        raise ValidationError(
+            {"endpoint": _("This is not the address of a browser's push service.")}
+        )
 
 
 @transaction.atomic
@@ -564,6 +589,11 @@ def push_subscribe(*, user, endpoint: str, p256dh: str, auth: str) -> PushSubscr
     subscription, _created = PushSubscription.objects.update_or_create(
         endpoint=endpoint, defaults={"user": user, "p256dh": p256dh, "auth": auth}
     )
+    # A person has a few browsers, not hundreds: the oldest go.
+    stale = PushSubscription.objects.filter(user=user).order_by("-created_at", "-pk")[
+        MAX_PUSH_SUBSCRIPTIONS:
+    ]
+    PushSubscription.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
     return subscription
 
 
@@ -591,7 +621,12 @@ def _send_push_batch(*, batch: int) -> int:
     subscription is gone: it is deleted, with whatever else it was owed."""
     import json
 
+    import requests
     from pywebpush import WebPushException, webpush
+
+    session = requests.Session()
+    session.max_redirects = 0  # a push service answers; it never sends us elsewhere
+    session.trust_env = False  # and no proxy from the environment stands in between
 
     owed = list(
         PushOutbox.objects.select_for_update(skip_locked=True, of=("self",))
@@ -618,7 +653,8 @@ def _send_push_batch(*, batch: int) -> int:
                 vapid_private_key=settings.VAPID_PRIVATE_KEY,
                 vapid_claims={"sub": settings.VAPID_SUBJECT},
                 ttl=3600,
-                timeout=10,
+                timeout=5,
+                requests_session=session,
             )
         except WebPushException as error:
             status = getattr(error.response, "status_code", None)

@@ -33,7 +33,7 @@ def render_promo_card(space_id: int) -> None:
     services.promo_card_render(space_id=space_id)
 
 
-@shared_task
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def notify_followers(space_id: int, after_user_id: int = 0) -> None:
     """Tell the host's followers a Space is live, a batch per task run."""
     last = services.followers_notify_live(space_id=space_id, after_user_id=after_user_id)

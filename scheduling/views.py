@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -16,6 +17,15 @@ from scheduling import selectors, services
 from scheduling.forms import EditForm, NotificationSettingsForm, ScheduleForm
 from scheduling.models import NotificationSettings, Promotion
 from scheduling.promo import calendar_ics
+
+
+def number(raw) -> int | None:
+    """A row id from a query or form value (a positive 64-bit number), or None."""
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if 0 < value < 2**63 else None
 
 
 def _local(form) -> object:
@@ -54,6 +64,14 @@ def _hosted(request, code):
     return space
 
 
+def _unchanged(form, initial) -> bool:
+    return (
+        form.cleaned_data["time_zone"] == initial["time_zone"]
+        and initial["starts_at"] is not None
+        and form.cleaned_data["starts_at"] == initial["starts_at"].replace(second=0, microsecond=0)
+    )
+
+
 @login_required
 def space_edit(request, code):
     """The host changes a scheduled Space's title, topics or time."""
@@ -77,7 +95,8 @@ def space_edit(request, code):
                 actor=request.user,
                 title=form.cleaned_data["title"],
                 topics=form.topic_list(),
-                starts_at=_local(form),
+                # Unchanged to the minute (the form has no seconds): the time stays as is.
+                starts_at=None if _unchanged(form, initial) else _local(form),
                 cohosts=form.cleaned_data["cohosts"],
             )
         except ValidationError as error:
@@ -120,14 +139,19 @@ def reminder_toggle(request, code):
                 request,
                 "scheduling/_reminder.html",
                 {"space": space, "reminded": False, "error": error_message(error)},
-                status=409,
+                status=400,
             )
         messages.error(request, error_message(error))
         return redirect(space)
     if request.htmx:
         reminded = space.pk in selectors.reminded_space_ids(request.user, [space])
         return render(request, "scheduling/_reminder.html", {"space": space, "reminded": reminded})
-    return redirect(request.POST.get("next") or space.get_absolute_url())
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = space.get_absolute_url()
+    return redirect(target)
 
 
 @require_GET
@@ -163,10 +187,7 @@ def calendar_file(request, code):
 @require_GET
 def notifications(request):
     """Everything a person was notified of, newest first; new ones arrive live."""
-    before = request.GET.get("before")
-    items = selectors.notifications(
-        request.user, before=int(before) if before and before.isdigit() else None
-    )
+    items = selectors.notifications(request.user, before=number(request.GET.get("before")))
     return render(
         request,
         "scheduling/notifications.html",
@@ -210,8 +231,9 @@ def service_worker(request):
 @require_POST
 def notifications_read(request):
     """Mark one notification (`id`) or all of them as read."""
-    raw = request.POST.get("id", "")
-    services.notifications_mark_read(
-        user=request.user, notification_id=int(raw) if raw.isdigit() else None
-    )
+    raw = request.POST.get("id")
+    if raw is not None and number(raw) is None:
+        messages.error(request, _("There is no such notification."))
+        return redirect("scheduling:notifications")
+    services.notifications_mark_read(user=request.user, notification_id=number(raw))
     return redirect("scheduling:notifications")

@@ -133,16 +133,45 @@ def test_no_push_for_someone_who_turned_it_off(
     ("endpoint", "keys", "field", "message"),
     [
         ("ftp://push.example.com/x", None, "endpoint", "A push endpoint is an https:// address."),
-        ("http://push.example.com/x", None, "endpoint", "A push endpoint is an https:// address."),
+        (
+            "http://fcm.googleapis.com/x",
+            None,
+            "endpoint",
+            "A push endpoint is an https:// address.",
+        ),
+        (
+            "https://169.254.169.254/latest/meta-data",
+            None,
+            "endpoint",
+            "This is not the address of a browser's push service.",
+        ),
+        (
+            "https://10.0.0.1:6379/",
+            None,
+            "endpoint",
+            "This is not the address of a browser's push service.",
+        ),
+        (
+            "https://fcm.googleapis.com.evil.example/x",
+            None,
+            "endpoint",
+            "This is not the address of a browser's push service.",
+        ),
+        (
+            "https://fcm.googleapis.com:8443/x",
+            None,
+            "endpoint",
+            "This is not the address of a browser's push service.",
+        ),
         ("not a url", None, "endpoint", "A push endpoint is an https:// address."),
         (
-            "https://push.example.com/x",
+            "https://fcm.googleapis.com/fcm/send/x",
             {"p256dh": "AAAA", "auth": "x"},
             "p256dh",
             "This is not a valid key of this browser's push subscription.",
         ),
         (
-            "https://push.example.com/x",
+            "https://fcm.googleapis.com/fcm/send/x",
             {"p256dh": None, "auth": base64.urlsafe_b64encode(b"short").decode()},
             "auth",
             "This is not a valid key of this browser's push subscription.",
@@ -167,7 +196,7 @@ def test_a_malformed_subscription_is_refused_with_a_reason(
 
 def test_unsubscribing_forgets_the_browser(api, push_service, fan):
     _key, _auth, keys = _browser_keys()
-    endpoint = "https://push.example.com/mine"
+    endpoint = "https://updates.push.services.mozilla.com/wpush/v2/mine"
     services.push_subscribe(user=fan, endpoint=endpoint, **keys)
     api.force_authenticate(fan)
 

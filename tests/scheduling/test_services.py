@@ -135,6 +135,41 @@ def test_a_reminder_is_delivered_once(scheduled, fan):
     assert notification.url == scheduled.get_absolute_url()
 
 
+def test_a_reminder_for_a_space_that_ended_meanwhile_says_nothing(scheduled, fan, host):
+    services.reminder_set(space=scheduled, user=fan)
+    rooms.space_start(space=scheduled, actor=host)
+    rooms.space_end(space=scheduled, actor=host)
+
+    assert services.reminders_deliver() == 1  # closed, not sent
+    assert _texts(fan) == []
+    assert services.reminders_deliver() == 0
+
+
+def test_no_reminder_once_the_start_time_has_passed(scheduled, fan):
+    with (
+        time_machine.travel(scheduled.scheduled_for + timedelta(minutes=5), tick=False),
+        pytest.raises(SpaceError) as refused,
+    ):
+        services.reminder_set(space=scheduled, user=fan)
+
+    assert refused.value.code == "start_passed"
+
+
+def test_a_reminder_that_fired_fires_again_at_the_new_time(scheduled, fan, host):
+    services.reminder_set(space=scheduled, user=fan)
+    with time_machine.travel(scheduled.scheduled_for, tick=False):
+        services.reminders_deliver()
+        later = timezone.now() + timedelta(hours=1)
+        services.space_reschedule(space=scheduled, actor=host, starts_at=later)
+    with time_machine.travel(later, tick=False):
+        services.reminders_deliver()
+
+    texts = _texts(fan)
+    assert texts[0] == "“Tomorrow's show” is starting now."
+    assert texts[1].startswith("“Tomorrow's show” now starts ")
+    assert texts[2] == "“Tomorrow's show” is starting now."
+
+
 def test_a_reminder_can_be_removed(scheduled, fan):
     services.reminder_set(space=scheduled, user=fan)
 

@@ -93,9 +93,30 @@ def test_a_reminder_on_a_cancelled_space_is_refused_with_a_reason(client, schedu
         f"/spaces/{scheduled.code}/reminder/", {"remind": "on"}, headers={"HX-Request": "true"}
     )
 
-    assert response.status_code == 409
+    assert response.status_code == 400
     assert "This Space has ended or was cancelled." in response.text
     assert not Reminder.objects.filter(user=fan).exists()
+
+
+def test_the_reminder_form_never_sends_people_to_another_site(client, scheduled, fan):
+    client.force_login(fan)
+
+    response = client.post(
+        f"/spaces/{scheduled.code}/reminder/",
+        {"remind": "on", "next": "https://evil.example/phish"},
+    )
+
+    assert response.url == scheduled.get_absolute_url()
+
+
+@pytest.mark.parametrize("value", ["²", "-3", "abc", "9" * 40])
+def test_odd_numbers_in_notification_urls_are_no_500(client, fan, value):
+    client.force_login(fan)
+
+    assert client.get(f"/notifications/?before={value}").status_code == 200
+    response = client.post("/notifications/read/", {"id": value}, follow=True)
+    assert "There is no such notification." in response.text
+    assert client.get(f"/api/notifications/?before={value}").status_code == 200
 
 
 def test_the_directory_offers_reminders_for_upcoming_spaces(client, scheduled, fan):
