@@ -111,11 +111,13 @@ class EmailOutbox(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Not before: a failed attempt waits longer each time (SMTP may be down a while).
+    retry_at = models.DateTimeField(default=timezone.now)
     last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         indexes = [
-            models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="email_due")
+            models.Index(fields=["retry_at"], condition=Q(sent_at__isnull=True), name="email_due")
         ]
 
     def __str__(self):
@@ -147,11 +149,12 @@ class PushOutbox(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    retry_at = models.DateTimeField(default=timezone.now)
     last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         indexes = [
-            models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="push_due")
+            models.Index(fields=["retry_at"], condition=Q(sent_at__isnull=True), name="push_due")
         ]
 
     def __str__(self):

@@ -467,36 +467,59 @@ def emails_send(*, batch: int = 200) -> int:
             return sent
 
 
-@transaction.atomic
-def _send_email_batch(*, batch: int) -> int:
-    """Claim owed emails (skip_locked, like reminders), send them, mark them sent.
+MAX_ATTEMPTS = 4
+RETRY_AFTER = [timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1)]
 
-    An email is marked in the transaction that sent it: a worker killed between the
-    SMTP handover and the commit would send that one again on the next run, the one
-    duplicate that SMTP leaves possible. A failure is counted and retried, three times."""
+
+def _claim(model, *, batch: int, related: tuple[str, ...]) -> list:
+    """Claim owed emails or pushes (skip_locked, like reminders) and count the attempt,
+    committing before any network call: no row stays locked while SMTP or a push service
+    takes its time. A worker that dies after the claim leaves the row for its retry
+    time: these channels are at least once, since neither SMTP nor a push service can
+    take part in our transaction."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            model.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS, retry_at__lte=now)
+            .select_related(*related)
+            .order_by("retry_at", "pk")[:batch]
+        )
+        for row in rows:
+            row.retry_at = now + RETRY_AFTER[min(row.attempts, len(RETRY_AFTER) - 1)]
+            row.attempts += 1
+        model.objects.bulk_update(rows, ["attempts", "retry_at"])
+    return rows
+
+
+def _sent(row) -> None:
+    type(row).objects.filter(pk=row.pk).update(sent_at=timezone.now(), last_error="")
+
+
+def _failed(row, error) -> None:
+    type(row).objects.filter(pk=row.pk).update(last_error=str(error)[:300])
+
+
+def _send_email_batch(*, batch: int) -> int:
+    """Send one batch of owed emails, each in its person's language."""
     from django.core.mail import EmailMultiAlternatives
     from django.template.loader import render_to_string
 
-    owed = list(
-        EmailOutbox.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(sent_at__isnull=True, attempts__lt=3)
-        .select_related("notification__user")
-        .order_by("created_at", "pk")[:batch]
-    )
+    owed = _claim(EmailOutbox, batch=batch, related=("notification__user",))
+    site = settings.SITE_URL.rstrip("/")
     for email in owed:
         notification, user = email.notification, email.notification.user
         if not user.email:
-            email.attempts, email.last_error = 3, "no address"
-            email.save(update_fields=["attempts", "last_error"])
+            EmailOutbox.objects.filter(pk=email.pk).update(
+                attempts=MAX_ATTEMPTS, last_error="no address"
+            )
             continue
         with translation.override(user.language or settings.LANGUAGE_CODE):
             context = {
                 "user": user,
                 "notification": notification,
-                "link": settings.SITE_URL.rstrip("/") + notification.url
-                if notification.url
-                else "",
-                "settings_link": settings.SITE_URL.rstrip("/") + "/settings/notifications/",
+                "link": site + notification.url if notification.url else "",
+                "settings_link": site + "/settings/notifications/",
             }
             message = EmailMultiAlternatives(
                 subject=notification.text,
@@ -506,16 +529,13 @@ def _send_email_batch(*, batch: int) -> int:
             message.attach_alternative(
                 render_to_string("scheduling/email/notification.html", context), "text/html"
             )
-        email.attempts += 1
         try:
             message.send()
         except Exception as error:
-            email.last_error = str(error)[:300]
-            email.save(update_fields=["attempts", "last_error"])
+            _failed(email, error)
             logger.warning("Could not email notification %s: %s", notification.pk, error)
-            continue
-        email.sent_at = timezone.now()
-        email.save(update_fields=["attempts", "sent_at"])
+        else:
+            _sent(email)
     return len(owed)
 
 
@@ -614,9 +634,8 @@ def pushes_send(*, batch: int = 200) -> int:
             return handled
 
 
-@transaction.atomic
 def _send_push_batch(*, batch: int) -> int:
-    """Claim owed pushes and send them, encrypted for each browser (RFC 8291) and signed
+    """Send one batch of owed pushes, encrypted for each browser (RFC 8291) and signed
     with the server's VAPID key. A push service that answers 404 or 410 says the
     subscription is gone: it is deleted, with whatever else it was owed."""
     import json
@@ -627,13 +646,7 @@ def _send_push_batch(*, batch: int) -> int:
     session = requests.Session()
     session.max_redirects = 0  # a push service answers; it never sends us elsewhere
     session.trust_env = False  # and no proxy from the environment stands in between
-
-    owed = list(
-        PushOutbox.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(sent_at__isnull=True, attempts__lt=3)
-        .select_related("notification", "subscription")
-        .order_by("created_at", "pk")[:batch]
-    )
+    owed = _claim(PushOutbox, batch=batch, related=("notification", "subscription"))
     gone = set()
     for push in owed:
         if push.subscription_id in gone:
@@ -642,7 +655,6 @@ def _send_push_batch(*, batch: int) -> int:
         payload = json.dumps(
             {"title": "Spaces", "body": notification.text, "url": notification.url}
         )
-        push.attempts += 1
         try:
             webpush(
                 subscription_info={
@@ -657,20 +669,15 @@ def _send_push_batch(*, batch: int) -> int:
                 requests_session=session,
             )
         except WebPushException as error:
-            status = getattr(error.response, "status_code", None)
-            if status in (404, 410):
+            if getattr(error.response, "status_code", None) in (404, 410):
                 gone.add(subscription.pk)
-                subscription.delete()
-                continue
-            push.last_error = str(error.message)[:300]
-            push.save(update_fields=["attempts", "last_error"])
-            continue
+                PushSubscription.objects.filter(pk=subscription.pk).delete()
+            else:
+                _failed(push, error.message)
         except Exception as error:
-            push.last_error = str(error)[:300]
-            push.save(update_fields=["attempts", "last_error"])
-            continue
-        push.sent_at = timezone.now()
-        push.save(update_fields=["attempts", "sent_at"])
+            _failed(push, error)
+        else:
+            _sent(push)
     return len(owed)
 
 

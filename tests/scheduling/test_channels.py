@@ -75,3 +75,32 @@ def test_the_settings_page_shows_the_current_choice(client, fan):
 
     assert 'name="in_app" id="id_in_app" checked' in page.text
     assert 'name="email" id="id_email">' in page.text or 'name="email" id="id_email" ' in page.text
+
+
+def test_an_smtp_outage_is_retried_later_not_burned_at_once(
+    scheduled, fan, monkeypatch, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.core.mail import EmailMultiAlternatives
+
+    services.reminder_set(space=scheduled, user=fan)
+    real_send = EmailMultiAlternatives.send
+
+    def down(self, *args, **kwargs):
+        raise ConnectionRefusedError("SMTP is down")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", down)
+    _due(scheduled, django_capture_on_commit_callbacks)
+    services.emails_send()  # the beat's next scan, at once: too soon to try again
+    email = EmailOutbox.objects.get(notification__user=fan)
+    assert (email.attempts, email.sent_at, email.last_error) == (1, None, "SMTP is down")
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", real_send)
+    with time_machine.travel(scheduled.scheduled_for + timedelta(minutes=2), tick=False):
+        services.emails_send()
+
+    email.refresh_from_db()
+    assert (email.attempts, email.last_error) == (2, "")
+    assert email.sent_at is not None
+    assert len([m for m in mail.outbox if m.to == [fan.email]]) == 1
