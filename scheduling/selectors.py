@@ -51,3 +51,16 @@ def upcoming_hosted(user) -> list:
         .prefetch_related("topics")
         .order_by("scheduled_for")[:10]
     )
+
+
+def reminder_counts(spaces) -> dict[int, int]:
+    """People (hosts aside) with a reminder, per Space, for a list of Spaces."""
+    from django.db.models import Count, F
+
+    rows = (
+        Reminder.objects.filter(space__in=[s.pk for s in spaces], kind=Reminder.Kind.START)
+        .exclude(user_id=F("space__host_id"))
+        .values("space_id")
+        .annotate(count=Count("pk"))
+    )
+    return {row["space_id"]: row["count"] for row in rows}

@@ -25,3 +25,14 @@ def reminder_count(space):
 def upcoming_spaces(person):
     """A host's scheduled Spaces, soonest first, for their profile."""
     return selectors.upcoming_hosted(person)
+
+
+@register.simple_tag
+def reminder_counts(spaces) -> dict[int, int]:
+    """How many people set a reminder, for each of these Spaces (one query)."""
+    return selectors.reminder_counts(spaces)
+
+
+@register.filter
+def count_for(counts: dict, space) -> int:
+    return counts.get(space.pk, 0)

@@ -184,3 +184,28 @@ def test_the_hosts_profile_shows_the_upcoming_space_with_a_countdown(client, sch
     assert "Tomorrow&#x27;s show" in page.text
     assert f'data-countdown="{scheduled.scheduled_for.isoformat()}' in page.text
     assert "Set reminder" in page.text
+
+
+def test_the_dashboard_shows_reminder_counts_in_one_query(
+    client, host, django_assert_max_num_queries
+):
+    from tests.factories import UserFactory
+
+    spaces = [
+        services.space_schedule(
+            host=host, title=f"Show {n}", starts_at=timezone.now() + timedelta(days=n + 1)
+        )
+        for n in range(3)
+    ]
+    for n, space in enumerate(spaces):
+        for fan in UserFactory.create_batch(n):
+            services.reminder_set(space=space, user=fan)
+    client.force_login(host)
+    client.get("/spaces/mine/")
+
+    with django_assert_max_num_queries(14):
+        page = client.get("/spaces/mine/")
+
+    assert "0 reminders" in page.text
+    assert "1 reminder<" in page.text
+    assert "2 reminders" in page.text
