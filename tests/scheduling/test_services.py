@@ -21,7 +21,9 @@ def wall(*args) -> datetime:
 
 
 def _texts(user):
-    return list(Notification.objects.filter(user=user).values_list("text", flat=True))
+    return list(
+        Notification.objects.filter(user=user).order_by("pk").values_list("text", flat=True)
+    )
 
 
 # Scheduling ------------------------------------------------------------------------------
