@@ -101,19 +101,26 @@ class NotificationSettings(models.Model):
         return f"Notification settings of {self.user_id}"
 
 
-class EmailOutbox(models.Model):
-    """An email owed for a notification: written with the notification, in the same
-    transaction, and sent by a task that claims it, so that none is lost."""
+class Outbox(models.Model):
+    """A message owed for a notification: written with the notification, in the same
+    transaction, and sent by a task that claims it (scheduling.services._claim), so that
+    none is lost."""
 
-    notification = models.OneToOneField(
-        Notification, on_delete=models.CASCADE, related_name="email"
-    )
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     # Not before: a failed attempt waits longer each time (SMTP may be down a while).
     retry_at = models.DateTimeField(default=timezone.now)
     last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class EmailOutbox(Outbox):
+    notification = models.OneToOneField(
+        Notification, on_delete=models.CASCADE, related_name="email"
+    )
 
     class Meta:
         indexes = [
@@ -139,18 +146,13 @@ class PushSubscription(models.Model):
         return self.endpoint
 
 
-class PushOutbox(models.Model):
-    """A push owed to one browser for a notification, like `EmailOutbox`."""
+class PushOutbox(Outbox):
+    """A push owed to one browser for a notification."""
 
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="+")
     subscription = models.ForeignKey(
         PushSubscription, on_delete=models.CASCADE, related_name="outbox"
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    retry_at = models.DateTimeField(default=timezone.now)
-    last_error = models.CharField(max_length=300, blank=True)
 
     class Meta:
         indexes = [
