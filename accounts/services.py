@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from accounts.images import avatar_from_upload
 from accounts.models import Block, Follow, User
 from accounts.selectors import is_blocked_between
-from core.events import broadcast_many_on_commit, broadcast_on_commit
+from core.events import broadcast_many_on_commit
 
 
 @transaction.atomic
@@ -104,18 +104,4 @@ def notify_many(notifications) -> None:
             )
             for n in notifications
         ]
-    )
-
-
-def notify(*, user: User, kind: str, text: str, url: str = "", data: dict | None = None) -> None:
-    """Deliver a notification to every page the person has open (ws/me/), after commit."""
-    broadcast_on_commit(
-        user.group_name,
-        {
-            "type": "notification.new",
-            "kind": kind,
-            "text": text,
-            "url": url,
-            "data": data or {},
-        },
     )

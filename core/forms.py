@@ -8,3 +8,12 @@ def add_service_errors(form, error: ValidationError, field: str | None = None) -
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(field, error)
+
+
+def row_id(raw) -> int | None:
+    """A row id from a query or form value (a positive 64-bit number), or None."""
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if 0 < value < 2**63 else None

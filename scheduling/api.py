@@ -7,11 +7,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.forms import row_id
 from rooms.api import SpaceOutput
 from rooms.models import Space
 from rooms.selectors import space_get
 from scheduling import selectors, services
-from scheduling.views import number
 
 
 class ScheduleInput(serializers.Serializer):
@@ -164,7 +164,7 @@ class NotificationListApi(APIView):
     def get(self, request):
         """My notifications, newest first, 30 at a time (?before=<id> for older ones)."""
         items = selectors.notifications(
-            request.user, before=number(request.query_params.get("before"))
+            request.user, before=row_id(request.query_params.get("before"))
         )
         return Response(
             {

@@ -1,7 +1,5 @@
 """Reads for reminders and notifications."""
 
-from django.db.models import QuerySet
-
 from scheduling.models import Notification, Reminder
 
 
@@ -35,10 +33,6 @@ def reminded_space_ids(user, spaces) -> set[int]:
             user=user, kind=Reminder.Kind.START, space__in=[s.pk for s in spaces]
         ).values_list("space_id", flat=True)
     )
-
-
-def reminders_for(space) -> QuerySet:
-    return Reminder.objects.filter(space=space)
 
 
 def upcoming_hosted(user) -> list:

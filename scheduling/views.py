@@ -10,22 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import error_message
-from core.forms import add_service_errors
+from core.forms import add_service_errors, row_id
 from rooms.models import Space
 from rooms.selectors import space_get
 from scheduling import selectors, services
 from scheduling.forms import EditForm, NotificationSettingsForm, ScheduleForm
 from scheduling.models import NotificationSettings, Promotion
 from scheduling.promo import calendar_ics
-
-
-def number(raw) -> int | None:
-    """A row id from a query or form value (a positive 64-bit number), or None."""
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        return None
-    return value if 0 < value < 2**63 else None
 
 
 def _local(form) -> object:
@@ -187,7 +178,7 @@ def calendar_file(request, code):
 @require_GET
 def notifications(request):
     """Everything a person was notified of, newest first; new ones arrive live."""
-    items = selectors.notifications(request.user, before=number(request.GET.get("before")))
+    items = selectors.notifications(request.user, before=row_id(request.GET.get("before")))
     return render(
         request,
         "scheduling/notifications.html",
@@ -232,8 +223,8 @@ def service_worker(request):
 def notifications_read(request):
     """Mark one notification (`id`) or all of them as read."""
     raw = request.POST.get("id")
-    if raw is not None and number(raw) is None:
+    if raw is not None and row_id(raw) is None:
         messages.error(request, _("There is no such notification."))
         return redirect("scheduling:notifications")
-    services.notifications_mark_read(user=request.user, notification_id=number(raw))
+    services.notifications_mark_read(user=request.user, notification_id=row_id(raw))
     return redirect("scheduling:notifications")

@@ -111,6 +111,12 @@ def outsider(db):
 
 
 @pytest.fixture
+def host(db):
+    """Whoever hosts the Space under test."""
+    return UserFactory(handle="host", display_name="Hana Host")
+
+
+@pytest.fixture
 def alice_follows_bob(alice, bob):
     return follow_create(follower=alice, followee=bob)
 

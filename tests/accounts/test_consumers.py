@@ -1,9 +1,11 @@
+from types import SimpleNamespace
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from accounts.services import notify
+from accounts.services import notify_many
 from spaces_site.asgi import application
 from tests.factories import UserFactory
 
@@ -32,16 +34,17 @@ async def test_a_signed_in_page_receives_its_notifications_only():
     assert (await alice_page.connect())[0]
     assert (await bob_page.connect())[0]
 
-    await database_sync_to_async(notify)(
-        user=alice, kind="reminder", text="Your Space starts now", url="/s/abc"
+    stored = SimpleNamespace(
+        pk=7, user_id=alice.pk, kind="reminder", text="Your Space starts now", url="/s/abc"
     )
+    await database_sync_to_async(notify_many)([stored])
 
     assert await alice_page.receive_json_from(timeout=5) == {
         "type": "notification",
         "kind": "reminder",
         "text": "Your Space starts now",
         "url": "/s/abc",
-        "data": {},
+        "data": {"id": 7},
     }
     assert await bob_page.receive_nothing(timeout=0.3)
     await alice_page.disconnect()

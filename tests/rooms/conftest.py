@@ -7,11 +7,6 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture
-def host(db):
-    return UserFactory(handle="host", display_name="Hana Host")
-
-
-@pytest.fixture
 def space(host):
     return services.space_create(host=host, title="Morning show", topics=["news", "#Coffee"])
 

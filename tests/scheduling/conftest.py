@@ -8,11 +8,6 @@ from tests.factories import UserFactory
 
 
 @pytest.fixture
-def host(db):
-    return UserFactory(handle="host", display_name="Hana Host")
-
-
-@pytest.fixture
 def fan(db):
     return UserFactory(handle="fan", display_name="Fran Fan")
 
