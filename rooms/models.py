@@ -34,6 +34,8 @@ class Space(models.Model):
         LIVE = "live", _("Live")
         ENDED = "ended", _("Ended")
         CANCELLED = "cancelled", _("Cancelled")
+        # Scheduled but never started: let go some time after its start (scheduling/).
+        NOT_HELD = "not_held", _("Not held")
 
     class SpeakPolicy(models.TextChoices):
         EVERYONE = "everyone", _("Everyone")
@@ -81,7 +83,7 @@ class Space(models.Model):
 
     @property
     def is_over(self) -> bool:
-        return self.state in (self.State.ENDED, self.State.CANCELLED)
+        return self.state in (self.State.ENDED, self.State.CANCELLED, self.State.NOT_HELD)
 
 
 class Participant(models.Model):
@@ -113,6 +115,8 @@ class Participant(models.Model):
     joined_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
     left_at = models.DateTimeField(null=True, blank=True)
+    # Removed by a host or co-host: this person or browser cannot come back to this Space.
+    removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
