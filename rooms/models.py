@@ -2,10 +2,12 @@ import secrets
 import string
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 CODE_ALPHABET = string.ascii_letters + string.digits
@@ -15,6 +17,23 @@ MAX_COHOSTS = 2
 MAX_SPEAKERS = 10
 MAX_PINS = 3
 REACTIONS = ["💯", "👏", "❤️", "😂", "🙏", "✊", "👋", "➕", "✋"]
+
+
+def clean_space_title(value) -> str:
+    """The one rule for a Space's title, for creating and editing alike (every interface):
+    one line of text, 1 to TITLE_MAX_LENGTH characters, without surrounding spaces."""
+    title = (value or "").strip()
+    if not title:
+        raise ValidationError(gettext("Give your Space a title."), code="title_empty")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in title):
+        raise ValidationError(gettext("A title is one line of text."), code="title_lines")
+    if len(title) > TITLE_MAX_LENGTH:
+        raise ValidationError(
+            gettext("A title is at most %(max)s characters; this one has %(count)s.")
+            % {"max": TITLE_MAX_LENGTH, "count": len(title)},
+            code="title_too_long",
+        )
+    return title
 
 
 def new_space_code() -> str:
@@ -72,6 +91,12 @@ class Space(models.Model):
 
     def get_absolute_url(self):
         return reverse("rooms:space", kwargs={"code": self.code})
+
+    def clean(self):
+        try:
+            self.title = clean_space_title(self.title)
+        except ValidationError as error:
+            raise ValidationError({"title": error}) from None
 
     @property
     def group_name(self) -> str:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404
@@ -29,13 +30,13 @@ from rooms.models import (
     MAX_SPEAKERS,
     MAX_TOPICS,
     REACTIONS,
-    TITLE_MAX_LENGTH,
     Participant,
     PinnedTweet,
     ReactionTally,
     Space,
     SpaceBan,
     Topic,
+    clean_space_title,
 )
 from rooms.signals import space_started
 from timeline.selectors import tweet_get
@@ -220,18 +221,10 @@ def space_create(
     start_now: bool = True,
 ) -> Space:
     """Create a Space; with start_now it goes live at once with its host on the stage."""
-    title = (title or "").strip()
-    if not title:
-        raise SpaceError({"title": _("Give your Space a title.")})
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in title):
-        raise SpaceError({"title": _("A title is one line of text.")})
-    if len(title) > TITLE_MAX_LENGTH:
-        raise SpaceError(
-            {
-                "title": _("A title is at most %(max)s characters; this one has %(count)s.")
-                % {"max": TITLE_MAX_LENGTH, "count": len(title)}
-            }
-        )
+    try:
+        title = clean_space_title(title)
+    except ValidationError as error:
+        raise SpaceError({"title": error}) from None
     if speak_policy not in Space.SpeakPolicy.values:
         raise SpaceError({"speak_policy": _("Choose who can request to speak.")})
     names = clean_topics(topics)

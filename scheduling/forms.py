@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import time_zone_choices
 from rooms.forms import SpaceForm
+from rooms.models import clean_space_title
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
 
@@ -57,6 +58,9 @@ class ScheduleForm(SpaceForm, WhenFields):
         "record",
     ]
 
+    def clean_title(self):
+        return clean_space_title(self.cleaned_data["title"])
+
 
 class NotificationSettingsForm(forms.Form):
     in_app = forms.BooleanField(label=_("In the app: the bell and live alerts"), required=False)
@@ -71,6 +75,9 @@ class EditForm(WhenFields):
     topics = forms.CharField(label=_("Topics"), required=False, help_text=_("Up to 3."))
     cohosts = CohostsField()
     field_order = ["title", "topics", "starts_at", "time_zone", "cohosts"]
+
+    def clean_title(self):
+        return clean_space_title(self.cleaned_data["title"])
 
     def topic_list(self) -> list[str]:
         return [t for t in self.cleaned_data.get("topics", "").split(",") if t.strip()]

@@ -25,7 +25,7 @@ from accounts.services import notify_many
 from core.errors import NotAllowed
 from rooms import services as rooms
 from rooms.errors import SpaceError
-from rooms.models import Space
+from rooms.models import Space, clean_space_title
 from scheduling.models import (
     EmailOutbox,
     Notification,
@@ -220,10 +220,10 @@ def space_reschedule(
     everyone who set one."""
     space = _scheduled(space, actor)
     if title is not None:
-        title = title.strip()
-        if not title:
-            raise SpaceError({"title": _("Give your Space a title.")})
-        space.title = title
+        try:
+            space.title = clean_space_title(title)  # the same rule as creating
+        except ValidationError as error:
+            raise SpaceError({"title": error}) from None
     if topics is not None:
         names = rooms.clean_topics(topics)
         space.topics.set([rooms.Topic.objects.get_or_create(name=n)[0] for n in names])
