@@ -5,9 +5,22 @@ import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+
+def _send_timeout() -> float:
+    # The Redis clients time out on their own (settings.REDIS_TIMEOUT); this bounds a send
+    # even if a client retries, so a request whose write committed never waits on Redis.
+    return getattr(settings, "REDIS_TIMEOUT", 2.0) + 1.0
+
+
+def _log_failure(event: dict, group: str, exc: BaseException) -> None:
+    # One line, no traceback: while Redis is down every event fails the same way.
+    reason = f"{exc.__class__.__name__}: {exc}" if str(exc) else exc.__class__.__name__
+    logger.warning("Could not send %s to %s (%s)", event.get("type"), group, reason)
 
 
 def group_send(group: str, event: dict) -> None:
@@ -15,11 +28,15 @@ def group_send(group: str, event: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
+
+    async def send():
+        await asyncio.wait_for(layer.group_send(group, event), timeout=_send_timeout())
+
     try:
-        async_to_sync(layer.group_send)(group, event)
-    except Exception:
+        async_to_sync(send)()
+    except Exception as exc:
         # The database is the truth; clients resync from a snapshot when they miss events.
-        logger.exception("Could not send %s to %s", event.get("type"), group)
+        _log_failure(event, group, exc)
 
 
 def group_send_many(messages: list[tuple[str, dict]]) -> None:
@@ -29,18 +46,31 @@ def group_send_many(messages: list[tuple[str, dict]]) -> None:
     if layer is None or not messages:
         return
 
+    failed = []
+
     async def send(group, event):
         try:
             await layer.group_send(group, event)
-        except Exception:
-            logger.exception("Could not send %s to %s", event.get("type"), group)
+        except Exception as exc:
+            failed.append((group, event, exc))
 
     async def send_all():
         # A few hundred in flight at a time: Redis answers them over pooled connections.
         for start in range(0, len(messages), 200):
-            await asyncio.gather(*(send(g, e) for g, e in messages[start : start + 200]))
+            batch = messages[start : start + 200]
+            await asyncio.wait_for(
+                asyncio.gather(*(send(g, e) for g, e in batch)), timeout=_send_timeout()
+            )
 
-    async_to_sync(send_all)()
+    try:
+        async_to_sync(send_all)()
+    except Exception as exc:  # the whole send timed out: Redis is down or hung
+        _log_failure({"type": f"{len(messages)} events"}, "their groups", exc)
+        return
+    if failed:
+        group, event, exc = failed[0]
+        more = f" and {len(failed) - 1} more" if len(failed) > 1 else ""
+        _log_failure(event, f"{group}{more}", exc)
 
 
 def broadcast_many_on_commit(messages: list[tuple[str, dict]]) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from csp.constants import NONCE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -22,6 +23,13 @@ SECRET_KEY = env(
     "DJANGO_SECRET_KEY",
     default="django-insecure-development-key-set-DJANGO_SECRET_KEY-in-production",
 )
+if not DEBUG and not env("DJANGO_SECRET_KEY", default=""):
+    # Sessions, password resets and TURN credentials are signed with it: never a known key.
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is not set, and DJANGO_DEBUG=false needs a secret key of its own: "
+        "set DJANGO_SECRET_KEY to a long random value, e.g. the output of "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -64,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "core.middleware.NotFoundPageMiddleware",
 ]
 
 ROOT_URLCONF = "spaces_site.urls"
@@ -108,13 +117,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis (or Valkey): channel layer, Celery broker, cache. `make run` starts the
 # bundled Valkey server on this port when REDIS_URL is not set.
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6390/0")
+# While Redis is down or hung, every client gives up within seconds instead of the
+# clients' defaults (minutes, or forever for a Celery publish): see docs/deploy.md.
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=2.0)
+REDIS_CLIENT_OPTIONS = {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT}
 
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": env(
             "CHANNEL_LAYER_BACKEND", default="channels_redis.pubsub.RedisPubSubChannelLayer"
         ),
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "CONFIG": {"hosts": [{"address": REDIS_URL, **REDIS_CLIENT_OPTIONS}]},
     }
 }
 
@@ -123,11 +136,13 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "spaces",
+        "OPTIONS": REDIS_CLIENT_OPTIONS,
     }
 }
 
-# Where the site is, for links that leave it (tweets, emails, calendar files).
-SITE_URL = env("SITE_URL", default="http://localhost:8000")
+# Where the site is, for links that leave it (tweets, emails, calendar files). `make run`
+# serves on PORT, so the default follows it.
+SITE_URL = env("SITE_URL", default=f"http://localhost:{env.int('PORT', default=8000)}")
 
 # Web Push (VAPID). `manage.py vapidkeys` makes a pair; `make run` makes one in var/.
 VAPID_PUBLIC_KEY = env("VAPID_PUBLIC_KEY", default="")
@@ -157,6 +172,8 @@ MEDIA_ICE_SERVERS = env.json("MEDIA_ICE_SERVERS", default=[])
 TURN_SECRET = env("TURN_SECRET", default="")
 TURN_URLS = env.list("TURN_URLS", default=[])
 TURN_TTL = env.int("TURN_TTL", default=3600)
+# Anonymous sockets one address may hold open to one Space (docs/realtime.md).
+WS_ANON_SOCKETS_PER_ADDRESS = env.int("WS_ANON_SOCKETS_PER_ADDRESS", default=20)
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -165,9 +182,29 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing a task while Redis is down raises within seconds (the default retries forever
+# on a hung server); the worker and beat keep reconnecting on their own.
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {**REDIS_CLIENT_OPTIONS, "max_retries": 1}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+# A live Space whose host has been away this long (seconds) is told it ends in a minute,
+# then ends (docs/realtime.md).
+HOST_AWAY_GRACE = env.int("HOST_AWAY_GRACE", default=300)
 # One beat process; each issue adds its periodic tasks here.
 CELERY_BEAT_SCHEDULE = {
     "rooms-sweep-presence": {"task": "rooms.tasks.sweep_presence", "schedule": 10.0},
+    "rooms-end-when-host-away": {"task": "rooms.tasks.end_when_host_away", "schedule": 10.0},
+    "rooms-refresh-live-bar-counts": {
+        "task": "rooms.tasks.refresh_live_bar_counts",
+        "schedule": 30.0,
+    },
+    # Expired sessions are deleted (Django keeps them otherwise).
+    "core-clear-sessions": {"task": "core.tasks.clear_sessions", "schedule": 3600.0},
     # Reminders are claimed from the database when due, never queued ahead (DESIGN §5).
     "scheduling-deliver-reminders": {
         "task": "scheduling.tasks.deliver_reminders",
@@ -233,6 +270,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Any request body, refused by its Content-Length (or once a streamed body passes it)
+# before Django reads it: core.middleware.BodyLimitMiddleware in spaces_site/asgi.py.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=6 * 1024 * 1024)
 
 # Avatars: re-encoded through Pillow, these limits apply before decoding.
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
@@ -240,12 +280,19 @@ AVATAR_MAX_PIXELS = 4096 * 4096
 AVATAR_SIZE = 400
 
 REST_FRAMEWORK = {
+    # Token first: DRF takes the first class's WWW-Authenticate, so a missing or bad
+    # token is a 401 that says how to authenticate (session auth alone gives 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -256,6 +303,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # `<id:...>` (core.forms.RowIdConverter): what the URL resolver accepts.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}
+    },
 }
 
 # Content Security Policy: no inline script anywhere; nonces for the few pages
@@ -276,6 +327,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the meta tag, not the cookie.
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
