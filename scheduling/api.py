@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from core.forms import row_id
 from rooms.api import SpaceOutput
-from rooms.models import Space, clean_space_title
+from rooms.models import Space
 from rooms.selectors import space_get
 from scheduling import selectors, services
 
@@ -28,18 +28,12 @@ class ScheduleInput(serializers.Serializer):
     )
     tweet_on_start = serializers.BooleanField(required=False)
 
-    def validate_title(self, value):
-        return clean_space_title(value)
-
 
 class RescheduleInput(serializers.Serializer):
     title = serializers.CharField(max_length=500, required=False)
     starts_at = serializers.DateTimeField(required=False)
     topics = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
     cohosts = serializers.ListField(child=serializers.CharField(max_length=20), required=False)
-
-    def validate_title(self, value):
-        return clean_space_title(value)
 
 
 class ReminderOutput(serializers.Serializer):

@@ -46,6 +46,7 @@ class Notification(models.Model):
         LIVE = "live", _("Live now")
         CHANGED = "changed", _("Space changed")
         CANCELLED = "cancelled", _("Space cancelled")
+        NOT_HELD = "not_held", _("Space not held")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Follow
 from accounts.services import notify_many
 from core.errors import NotAllowed
+from core.events import broadcast_on_commit
 from rooms import services as rooms
 from rooms.errors import SpaceError
 from rooms.models import Space, clean_space_title
@@ -264,6 +266,7 @@ def space_cancel(*, space: Space, actor) -> Space:
     space.ended_at = timezone.now()
     space.save(update_fields=["state", "ended_at"])
     Reminder.objects.filter(space=space).delete()
+    _emit_over(space, "space.cancelled")
     notifications_send(
         users=audience,
         kind=Notification.Kind.CANCELLED,
@@ -271,6 +274,79 @@ def space_cancel(*, space: Space, actor) -> Space:
         text=lambda user: _("“%(title)s” was cancelled.") % {"title": space.title},
     )
     return space
+
+
+def _emit_over(space: Space, event: str) -> None:
+    """Tell the Space's open pages (an Upcoming page waits on its socket) that it will
+    not go live, numbered like every room event, once the change commits."""
+    Space.objects.filter(pk=space.pk).update(seq=F("seq") + 1)
+    space.seq = Space.objects.values_list("seq", flat=True).get(pk=space.pk)
+    broadcast_on_commit(
+        space.group_name,
+        {
+            "type": "space.event",
+            "event": event,
+            "seq": space.seq,
+            "data": {"state": str(space.state)},
+        },
+    )
+
+
+def not_held_after() -> timedelta:
+    """How long after its time a scheduled Space that never started is let go."""
+    return timedelta(seconds=getattr(settings, "SPACE_NOT_HELD_AFTER", 2 * 3600))
+
+
+def spaces_mark_not_held(*, batch: int = 100) -> int:
+    """Mark every scheduled Space that was never started, `SPACE_NOT_HELD_AFTER` past its
+    time, as not held, batch after batch; return how many."""
+    marked = 0
+    while True:
+        count = _not_held_batch(batch=batch)
+        marked += count
+        if count < batch:
+            return marked
+
+
+@transaction.atomic
+def _not_held_batch(*, batch: int) -> int:
+    """Claim up to `batch` overdue scheduled Spaces (skip_locked: a host starting one right
+    now keeps it), mark them not held, and tell their host and everyone with a reminder."""
+    cutoff = timezone.now() - not_held_after()
+    spaces = list(
+        Space.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(state=Space.State.SCHEDULED, scheduled_for__lt=cutoff)
+        .select_related("host")
+        .order_by("scheduled_for", "pk")[:batch]
+    )
+    now = timezone.now()
+    for space in spaces:
+        audience = _reminded(space)
+        space.state = Space.State.NOT_HELD
+        space.ended_at = now
+        space.save(update_fields=["state", "ended_at"])
+        # Whatever was still owed has nothing left to say: this notice replaces it.
+        Reminder.objects.filter(space=space, sent_at__isnull=True).delete()
+        _emit_over(space, "space.not_held")
+        notifications_send(
+            users=[space.host],
+            kind=Notification.Kind.NOT_HELD,
+            space=space,
+            text=lambda user, space=space: (
+                _("Your Space “%(title)s” was never started, so it did not take place.")
+                % {"title": space.title}
+            ),
+        )
+        notifications_send(
+            users=audience,
+            kind=Notification.Kind.NOT_HELD,
+            space=space,
+            text=lambda user, space=space: (
+                _("“%(title)s” did not take place: its host never started it.")
+                % {"title": space.title}
+            ),
+        )
+    return len(spaces)
 
 
 def _reminded(space: Space) -> list:

@@ -16,6 +16,13 @@ def deliver_reminders() -> int:
 
 
 @shared_task
+def mark_not_held() -> int:
+    """The beat scan, every minute: scheduled Spaces never started, long past their time,
+    are marked not held and their people told."""
+    return services.spaces_mark_not_held()
+
+
+@shared_task
 def send_pushes() -> int:
     """Send the Web Push messages that notifications owe."""
     return services.pushes_send()

@@ -210,7 +210,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scheduling.tasks.deliver_reminders",
         "schedule": 30.0,
     },
+    # Scheduled Spaces never started are let go SPACE_NOT_HELD_AFTER past their time.
+    "scheduling-mark-not-held": {"task": "scheduling.tasks.mark_not_held", "schedule": 60.0},
 }
+# Seconds after its time that a scheduled Space never started is marked not held
+# (docs/scheduling.md).
+SPACE_NOT_HELD_AFTER = env.int("SPACE_NOT_HELD_AFTER", default=2 * 3600)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
