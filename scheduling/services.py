@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Follow
 from accounts.services import notify_many
@@ -433,6 +434,8 @@ def _deliver_batch(*, batch: int) -> int:
     texts = {}  # one wording per Space, kind and language
     notifications = []
     for _pk, space_id, user_id, kind, language in due:
+        if kind == Reminder.Kind.SOON and _starting(spaces[space_id], now):
+            continue  # no "starts in a minute" once it is time: the start reminder says it
         key = (space_id, kind, language or settings.LANGUAGE_CODE)
         if key not in texts:
             with translation.override(key[2]):
@@ -450,9 +453,31 @@ def _deliver_batch(*, batch: int) -> int:
     return len(claimed)
 
 
+def _starting(space: Space, now: datetime) -> bool:
+    return (
+        space.is_live
+        or space.scheduled_for is None
+        or space.scheduled_for - now < timedelta(seconds=30)
+    )
+
+
 def _reminder_text(space: Space, kind: str) -> tuple[str, str]:
     if kind == Reminder.Kind.SOON:
-        text = _("Your Space “%(title)s” starts in 30 minutes.") % {"title": space.title}
+        # Usually 30 minutes, but a Space scheduled closer than that (or a late scan)
+        # leaves less: say what is really left, and when, in the host's own zone.
+        left = (space.scheduled_for - timezone.now()).total_seconds()
+        minutes = max(1, round(left / 60))
+        zone = zoneinfo.ZoneInfo(space.host.zone_name) if space.host.zone_name else None
+        local = timezone.localtime(space.scheduled_for, zone)
+        text = ngettext(
+            "Your Space “%(title)s” starts in %(count)s minute, at %(time)s.",
+            "Your Space “%(title)s” starts in %(count)s minutes, at %(time)s.",
+            minutes,
+        ) % {
+            "title": space.title,
+            "count": minutes,
+            "time": f"{date_format(local, 'TIME_FORMAT')} {local.tzname()}",
+        }
         return Notification.Kind.HOST_SOON, text
     if space.is_live:
         text = _("“%(title)s” is live now: join %(name)s.") % {

@@ -117,7 +117,48 @@ def test_the_host_hears_30_minutes_before_across_the_autumn_change(host):
         assert _texts(host) == []
         clock.move_to(datetime(2027, 10, 31, 1, 45, tzinfo=UTC))
         services.reminders_deliver()
-        assert _texts(host) == ["Your Space “Night owls” starts in 30 minutes."]
+        assert _texts(host) == ["Your Space “Night owls” starts in 30 minutes, at 2:15 a.m. UTC."]
+
+
+def test_the_hosts_early_notice_says_the_time_really_left(host):
+    with time_machine.travel(datetime(2027, 1, 5, 18, 0, tzinfo=UTC), tick=False):
+        services.space_schedule(
+            host=host, title="Quick chat", starts_at=timezone.now() + timedelta(minutes=7)
+        )
+        services.reminders_deliver()
+
+    assert _texts(host) == ["Your Space “Quick chat” starts in 7 minutes, at 6:07 p.m. UTC."]
+
+
+def test_the_early_notice_is_in_the_hosts_language_and_zone(host):
+    from django.utils import translation
+
+    host.language, host.time_zone = "it", "Europe/Rome"
+    host.save()
+    with time_machine.travel(datetime(2027, 1, 5, 18, 0, tzinfo=UTC), tick=False):
+        services.space_schedule(
+            host=host, title="Due parole", starts_at=timezone.now() + timedelta(minutes=1)
+        )
+        services.reminders_deliver()
+
+    with translation.override("it"):
+        expected = translation.ngettext(
+            "Your Space “%(title)s” starts in %(count)s minute, at %(time)s.",
+            "Your Space “%(title)s” starts in %(count)s minutes, at %(time)s.",
+            1,
+        ) % {"title": "Due parole", "count": 1, "time": "19:01 CET"}
+    assert _texts(host) == [expected]
+
+
+def test_no_early_notice_once_the_start_has_come(host):
+    with time_machine.travel(datetime(2027, 1, 5, 18, 0, tzinfo=UTC), tick=False) as clock:
+        services.space_schedule(
+            host=host, title="Late scan", starts_at=timezone.now() + timedelta(minutes=20)
+        )
+        clock.move_to(datetime(2027, 1, 5, 18, 20, tzinfo=UTC))  # the beat was down meanwhile
+        services.reminders_deliver()
+
+    assert _texts(host) == ["“Late scan” is starting now."]
 
 
 # Reminders -------------------------------------------------------------------------------
