@@ -1,9 +1,16 @@
-"""Demo data for a first look: people, a brand, follows, tweets, an upcoming Space. Idempotent."""
+"""Demo data for a first look: people, a brand, follows, tweets, an upcoming Space.
+
+Idempotent, and robust to anything people did with the demo since (`make run` seeds on
+every start): a demo person is created only when missing, and only the people created now
+get the demo's follows, tweets and Space. Whatever the others changed (blocks, unfollows,
+new handles, emails or passwords, deleted accounts) is left as they made it.
+"""
 
 from datetime import timedelta
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -41,46 +48,87 @@ TWEETS = [
     ("acme", "New single origin from Huila is in. Our next sponsored Space is with @marta."),
 ]
 
+# What a step may meet when people changed the demo: refused by a rule, or a name taken.
+REFUSED = (ValidationError, PermissionDenied, IntegrityError)
+
+
+def email_of(handle: str) -> str:
+    return f"{handle}@example.com"
+
 
 class Command(BaseCommand):
-    help = "Create demo people, follows and tweets once; print the demo sign-ins."
+    help = "Create the demo people, follows and tweets when missing; print the demo sign-ins."
 
     @transaction.atomic
     def handle(self, *args, **options):
-        people = {}
-        created_any = False
+        people, created = self._people()
+        for follower, followee in FOLLOWS:
+            if (follower in created or followee in created) and {follower, followee} <= set(people):
+                self._try(follow_create, follower=people[follower], followee=people[followee])
+        for handle, text in TWEETS:
+            if handle in created:
+                Tweet.objects.create(author=people[handle], text=text)
+        if "grace" in created:
+            self._scheduled_space(people)
+        self._sign_ins(people)
+
+    def _people(self) -> tuple[dict[str, User], set[str]]:
+        """Each demo person as they are now (found by email, else handle), or created."""
+        people, created = {}, set()
         for handle, name, bio, is_brand in PEOPLE:
-            user = User.objects.filter(handle__iexact=handle).first()
+            user = (
+                User.objects.filter(email__iexact=email_of(handle)).first()
+                or User.objects.filter(handle__iexact=handle).first()
+            )
             if user is None:
-                user = User.objects.create_user(
+                user = self._try(
+                    User.objects.create_user,
                     handle,
-                    f"{handle}@example.com",
+                    email_of(handle),
                     DEMO_PASSWORD,
                     display_name=name,
                     bio=bio,
                     is_brand=is_brand,
                 )
-                created_any = True
-            people[handle] = user
-        for follower, followee in FOLLOWS:
-            follow_create(follower=people[follower], followee=people[followee])
-        if created_any:
-            for handle, text in TWEETS:
-                if not Tweet.objects.filter(author=people[handle], text=text).exists():
-                    Tweet.objects.create(author=people[handle], text=text)
-            self._scheduled_space(people)
+                if user is not None:
+                    created.add(handle)
+            if user is not None:
+                people[handle] = user
+        return people, created
+
+    def _try(self, step, *args, **kwargs):
+        """Run one step in a savepoint; a step that people's changes refuse is skipped."""
+        try:
+            with transaction.atomic():
+                return step(*args, **kwargs)
+        except REFUSED as exc:
+            self.stderr.write(f"Demo data: skipped a step ({exc.__class__.__name__}: {exc})")
+            return None
+
+    def _sign_ins(self, people: dict[str, User]) -> None:
+        """Print only the sign-ins that still work: a person may have changed theirs."""
+        working = [
+            user
+            for user in people.values()
+            if user.is_active and user.check_password(DEMO_PASSWORD)
+        ]
+        if not working:
+            self.stdout.write("The demo sign-ins were changed: sign up for an account of your own.")
+            return
         self.stdout.write("Demo sign-ins (email / password):")
-        for handle, *_rest in PEOPLE:
-            self.stdout.write(f"  {handle}@example.com / {DEMO_PASSWORD}")
+        for user in working:
+            self.stdout.write(f"  {user.email} / {DEMO_PASSWORD}")
 
     def _scheduled_space(self, people):
         """An upcoming Space to set reminders for: Grace's, tomorrow; Marta has one set."""
         from scheduling import services as scheduling
 
-        space = scheduling.space_schedule(
+        space = self._try(
+            scheduling.space_schedule,
             host=people["grace"],
             title="Compilers, explained",
             topics=["compilers", "history"],
             starts_at=timezone.now().replace(second=0, microsecond=0) + timedelta(days=1),
         )
-        scheduling.reminder_set(space=space, user=people["marta"])
+        if space is not None and "marta" in people:
+            self._try(scheduling.reminder_set, space=space, user=people["marta"])
