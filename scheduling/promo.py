@@ -7,8 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from rooms.models import Participant, Space
@@ -61,19 +62,29 @@ def host_time(space: Space) -> str:
     return f"{date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
 
 
+def card_text(space: Space) -> dict:
+    """The card's words, in the host's language: the card speaks for the host."""
+    with translation.override(space.host.language or settings.LANGUAGE_CODE):
+        return {
+            "label": gettext("Upcoming Space"),
+            "title": textwrap.wrap(space.title, width=26)[:3],
+            "when": host_time(space) if space.scheduled_for else "",
+        }
+
+
 def card_png(space: Space) -> bytes:
     """1200×630, the size link previews use: title, time, host and co-host avatars."""
+    text = card_text(space)
     image = Image.new("RGB", SIZE, DEEP)
     draw = ImageDraw.Draw(image)
     for y in range(SIZE[1]):  # a vertical gradient from deep to bright purple
         mix = y / SIZE[1]
         colour = tuple(round(a + (b - a) * mix) for a, b in zip(DEEP, PURPLE, strict=True))
         draw.line([(0, y), (SIZE[0], y)], fill=colour)
-    draw.text((64, 56), "Spaces", font=_font(36), fill=SOFT)
-    lines = textwrap.wrap(space.title, width=26)[:3]
-    draw.multiline_text((64, 140), "\n".join(lines), font=_font(64), fill=WHITE, spacing=12)
-    if space.scheduled_for:
-        draw.text((64, 400), host_time(space), font=_font(34), fill=SOFT)
+    draw.text((64, 56), f"Spaces · {text['label']}", font=_font(36), fill=SOFT)
+    draw.multiline_text((64, 140), "\n".join(text["title"]), font=_font(64), fill=WHITE, spacing=12)
+    if text["when"]:
+        draw.text((64, 400), text["when"], font=_font(34), fill=SOFT)
     people = [space.host] + [
         seat.user
         for seat in Participant.objects.filter(space=space, role=Participant.Role.COHOST)

@@ -16,7 +16,7 @@ from rooms.selectors import space_get
 from scheduling import selectors, services
 from scheduling.forms import EditForm, NotificationSettingsForm, ScheduleForm
 from scheduling.models import NotificationSettings, Promotion
-from scheduling.promo import calendar_ics
+from scheduling.promo import calendar_ics, card_png
 
 
 def _local(form) -> object:
@@ -147,14 +147,24 @@ def reminder_toggle(request, code):
 
 @require_GET
 def promo_card(request, code):
-    """The Space's promo card (the link preview image); `?download` saves it."""
+    """The Space's promo card (the link preview image); `?download` saves it.
+
+    A GET never writes: the card is stored by the task that runs on scheduling and on
+    every edit. Until it has (or if its file is gone), one is drawn for this answer only,
+    so that crawlers arriving together all get the image and race for nothing."""
     space = space_get(code)
     promotion = Promotion.objects.filter(space=space).first()
-    if promotion is None or not promotion.card:
+    response = None
+    if promotion is not None and promotion.card:
+        try:
+            response = FileResponse(promotion.card.open("rb"), content_type="image/png")
+        except FileNotFoundError:
+            response = None
+    if response is None:
         if space.state != Space.State.SCHEDULED:
             raise Http404("This Space has no promo card.")
-        promotion = services.promo_card_render(space_id=space.pk)
-    response = FileResponse(promotion.card.open("rb"), content_type="image/png")
+        response = HttpResponse(card_png(space), content_type="image/png")
+        response["Cache-Control"] = "no-cache"  # the stored one will follow
     if "download" in request.GET:
         response["Content-Disposition"] = f'attachment; filename="space-{space.code}.png"'
     return response

@@ -93,3 +93,45 @@ def test_no_tweet_unless_asked(scheduled, host):
     rooms.space_start(space=scheduled, actor=host)
 
     assert not Tweet.objects.exists()
+
+
+def test_a_missing_card_is_drawn_for_the_answer_without_writing(client, scheduled):
+    Promotion.objects.filter(space=scheduled).update(card="")
+
+    card = client.get(f"/spaces/{scheduled.code}/card.png")
+
+    assert card.status_code == 200
+    assert card["Content-Type"] == "image/png"
+    assert Image.open(io.BytesIO(card.content)).size == (1200, 630)
+    assert not Promotion.objects.get(space=scheduled).card  # the task stores it, not a GET
+
+
+def test_a_card_whose_file_is_gone_is_drawn_again_for_the_answer(client, scheduled):
+    promotion = services.promo_card_render(space_id=scheduled.pk)
+    promotion.card.storage.delete(promotion.card.name)
+
+    card = client.get(f"/spaces/{scheduled.code}/card.png")
+
+    assert card.status_code == 200
+    assert Image.open(io.BytesIO(card.content)).size == (1200, 630)
+
+
+def test_the_card_speaks_the_hosts_language(host):
+    from django.utils import translation
+
+    from scheduling.promo import card_text
+
+    host.language, host.time_zone = "it", "Europe/Rome"
+    host.save()
+    space = services.space_schedule(
+        host=host, title="Chiacchiere", starts_at=timezone.now() + timedelta(days=1)
+    )
+    space.scheduled_for = datetime(2027, 1, 5, 17, 30, tzinfo=UTC)
+
+    with translation.override("en"):  # whoever's request or task draws it
+        text = card_text(space)
+
+    assert text["when"] == "Martedì 05 Gennaio 2027 18:30 CET"
+    with translation.override("it"):
+        assert text["label"] == translation.gettext("Upcoming Space")
+    assert text["title"] == ["Chiacchiere"]
