@@ -15,16 +15,18 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import aiortc
 import av
 import numpy as np
 from aiortc import (
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
+    RTCRtpReceiver,
     RTCRtpSender,
     RTCSessionDescription,
 )
-from aiortc.jitterbuffer import JitterFrame
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import SessionDescription
 
@@ -119,6 +121,33 @@ class ArrivalOrderBuffer:
                 return False, None  # a duplicate, or older than what already went on
         self.last = packet.sequence_number
         return False, JitterFrame(data=packet._data, timestamp=packet.timestamp)
+
+
+# aiortc has no setting for its receive buffer: each RTCRtpReceiver keeps it in this
+# (name-mangled) attribute and reads it on every packet. If aiortc renames it, setting it
+# does nothing and every speaker is ~250 ms late again: the server says so at start-up
+# (`jitter_patch_point_ok`), and tests/rooms/media/test_jitter.py fails.
+JITTER_BUFFER_ATTRIBUTE = "_RTCRtpReceiver__jitter_buffer"
+
+
+class _OpenTransport:
+    """Just enough of an RTCDtlsTransport to build a receiver and look inside it."""
+
+    state = "new"
+
+
+def jitter_patch_point_ok() -> bool:
+    """Whether a fresh audio receiver keeps aiortc's jitter buffer where we replace it."""
+    try:
+        receiver = RTCRtpReceiver("audio", _OpenTransport())
+    except Exception:
+        return False
+    return isinstance(getattr(receiver, JITTER_BUFFER_ATTRIBUTE, None), JitterBuffer)
+
+
+def use_arrival_order_buffer(receiver: RTCRtpReceiver) -> None:
+    """Replace a speaker's receive buffer with ours (see ArrivalOrderBuffer)."""
+    setattr(receiver, JITTER_BUFFER_ATTRIBUTE, ArrivalOrderBuffer())
 
 
 class FeedTrack(MediaStreamTrack):
@@ -289,6 +318,13 @@ class MediaServer:
             if c.mimeType.lower() == "audio/opus"
         ]
         self.codecs = opus
+        if not jitter_patch_point_ok():
+            logger.error(
+                "aiortc %s no longer keeps its audio jitter buffer in %s: speakers will be "
+                "delayed by about 250 ms until rooms/media/server.py is updated",
+                aiortc.__version__,
+                JITTER_BUFFER_ATTRIBUTE,
+            )
 
     def room(self, space_id: int) -> Room:
         room = self.rooms.get(space_id)
@@ -373,9 +409,7 @@ class MediaServer:
             transceiver = next(t for t in pc.getTransceivers() if t.kind == "audio")
             transceiver.setCodecPreferences(self.codecs)
             if publish:
-                # aiortc offers no setting for this; its receiver looks the buffer up by
-                # this (name-mangled) attribute on every packet.
-                transceiver.receiver._RTCRtpReceiver__jitter_buffer = ArrivalOrderBuffer()
+                use_arrival_order_buffer(transceiver.receiver)
                 current.encoder = OpusEncoder()
                 transceiver.sender.replaceTrack(FeedTrack(current.feed))
                 transceiver.direction = "sendrecv"
