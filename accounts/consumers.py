@@ -4,18 +4,25 @@ import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils.translation import gettext as _
 
 from accounts.models import Follow
-from core.consumers import FanOutEventsMixin
+from core.consumers import FanOutEventsMixin, SocketMixin
 
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_RATE_LIMITED = 4429
 MAX_FRAME_BYTES = 4096
+MAX_STRIKES = 10
 LIVE_BAR_GROUP = "livebar"
 FOLLOWING_TTL = 30  # seconds a socket trusts its copy of whom the person follows
 
 
-class MeConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
+class MeConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
     fan_out_events = frozenset({"notification.new"})
+    # Per person, across their sockets and reconnects, as (frames, seconds); every frame
+    # counts, refused ones too.
+    rate_limits = {"connect": (30, 60), "frame": (20, 10)}
+    strikes = 0
 
     async def connect(self):
         """Accept signed-in people only and join their personal group."""
@@ -27,6 +34,12 @@ class MeConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
                 {"type": "error", "code": "auth_required", "message": "Sign in first."}
             )
             await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.limit_keys = self.person_keys(user=user)
+        if not await self.allowed("connect"):
+            await self.accept()
+            await self._rate_limited(_("Too many connections: wait a minute and reload the page."))
+            await self.close(code=CLOSE_RATE_LIMITED)
             return
         self.group_name = user.group_name
         await self.channel_layer.group_add(self.group_name, self.channel_name)
@@ -42,18 +55,28 @@ class MeConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """Answer pings; refuse anything else with an error frame."""
+        if not await self.allowed("frame"):
+            self.strikes += 1
+            await self._rate_limited(_("Slow down: too many frames."))
+            if self.strikes >= MAX_STRIKES:
+                await self.close(code=CLOSE_RATE_LIMITED)
+            return
         if bytes_data is not None or text_data is None or len(text_data) > MAX_FRAME_BYTES:
             await self.send_json({"type": "error", "code": "bad_frame"})
             return
         try:
             content = await self.decode_json(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: JSON nested deeper than the decoder goes (a few KB of brackets).
             await self.send_json({"type": "error", "code": "bad_json"})
             return
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
         else:
             await self.send_json({"type": "error", "code": "unknown_type"})
+
+    async def _rate_limited(self, message):
+        await self.send_json({"type": "error", "code": "rate_limited", "message": message})
 
     async def notification_new(self, event):
         """Forward a notification to the page."""

@@ -1,4 +1,24 @@
+"""What every socket shares: sends that stop at the close, and rate limits per person."""
+
+import contextlib
+import logging
+
+from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
+
+from core.ratelimit import hit
+
+logger = logging.getLogger(__name__)
+
+try:
+    # Daphne (through autobahn) raises this on a send once the closing handshake began.
+    from autobahn.exception import Disconnected
+except ImportError:  # another ASGI server: the ASGI spec asks for an OSError
+    Disconnected = OSError
+
+# How many times one person's allowance a whole address gets: people behind one NAT
+# share it, a client that sheds its cookie to start afresh does not get more.
+ADDRESS_SHARE = 5
 
 
 class FanOutEventsMixin:
@@ -17,3 +37,69 @@ class FanOutEventsMixin:
             await getattr(self, get_handler_name(message))(message)
         else:
             await super().dispatch(message)
+
+
+class SocketMixin:
+    """For AsyncWebsocketConsumer: no send after the close, and rate limits per person.
+
+    A room event can reach a socket between its close (ours or the page's) and the
+    disconnect that follows: Daphne then raises, and the whole consumer used to die with a
+    traceback. Such a frame has nobody to go to, so it is dropped.
+
+    Limits live in the shared cache under the person's key, not in the connection, so
+    that reconnecting starts no new allowance. `rate_limits` maps a bucket to
+    (hits, seconds); `limit_keys` (set on connect) to [(key, share)].
+    """
+
+    rate_limits: dict[str, tuple[int, int]] = {}
+    closed = False
+    limit_keys: list[tuple[str, int]] = []
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        if self.closed:
+            return
+        try:
+            await super().send(text_data, bytes_data, close)
+        except Disconnected:
+            self.closed = True
+            logger.debug("Socket %s closed before a frame could reach it", self.channel_name)
+
+    async def close(self, code=None, reason=None):
+        if self.closed:
+            return
+        self.closed = True
+        with contextlib.suppress(Disconnected):
+            await super().close(code, reason)
+
+    async def websocket_disconnect(self, message):
+        self.closed = True
+        await super().websocket_disconnect(message)
+
+    def client_address(self) -> str:
+        """The peer's address (Daphne behind a proxy needs --proxy-headers to see it)."""
+        client = self.scope.get("client")
+        return client[0] if client else "unknown"
+
+    def person_keys(self, *, user=None, anon_id: str = "") -> list[tuple[str, int]]:
+        """Rate-limit keys: a signed-in person by account; anyone else by browser and
+        address, with a larger allowance for the whole address."""
+        address = self.client_address()
+        if user is not None and user.is_authenticated:
+            return [(f"user:{user.pk}", 1)]
+        browser = f"anon:{anon_id}:{address}" if anon_id else f"cookieless:{address}"
+        return [(browser, 1), (f"address:{address}", ADDRESS_SHARE)]
+
+    async def allowed(self, *buckets: str) -> bool:
+        """Count one frame against each bucket, for every key of this person."""
+        checks = [
+            (f"ws:{bucket}:{key}", self.rate_limits[bucket][0] * share, self.rate_limits[bucket][1])
+            for bucket in buckets
+            for key, share in self.limit_keys
+        ]
+        return await sync_to_async(_hit_all, thread_sensitive=False)(checks)
+
+
+def _hit_all(checks) -> bool:
+    # Every check counts the hit, even after one refused: a flood spends all allowances.
+    results = [hit(key=key, limit=limit, period=period) for key, limit, period in checks]
+    return all(results)

@@ -3,21 +3,25 @@
 import asyncio
 import json
 import logging
+import secrets
 import uuid
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from core.consumers import FanOutEventsMixin
+from core.consumers import FanOutEventsMixin, SocketMixin
 from core.errors import NotAllowed, error_code, error_message
-from core.ratelimit import TokenBucket
+from core.ratelimit import slot_claim, slot_refresh, slot_release
 from rooms import media, selectors, services
 from rooms.errors import SpaceError
 from rooms.identity import anon_id
 from rooms.media.ice import ice_servers
+from rooms.models import Space
 from rooms.reactions import coalescer
 
 logger = logging.getLogger(__name__)
@@ -31,6 +35,11 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_FORBIDDEN = 4403
 CLOSE_ENDED = 4410
 CLOSE_RATE_LIMITED = 4429
+# An anonymous socket's place in its address's allowance lapses this long after its last
+# heartbeat (pages ping every 10 s; background tabs may be throttled to once a minute).
+SLOT_TTL = 120
+# What ends the wait of a socket to a scheduled Space (forwarded, then the socket closes).
+WAIT_OVER = {"space.started": 1000, "space.cancelled": CLOSE_ENDED, "space.not_held": CLOSE_ENDED}
 
 # Frame type → (service call, which bucket). Handlers take (consumer, frame).
 ACTIONS = {}
@@ -44,78 +53,108 @@ def action(name, bucket="general"):
     return register
 
 
-class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
+class SpaceConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
     fan_out_events = frozenset({"space.event", "media.speaking"})
+    # Per person (see SocketMixin), as (frames, seconds). Every frame counts as "general",
+    # refused ones too; reactions, hands and media also count in their own bucket.
+    rate_limits = {
+        "connect": (30, 60),
+        "general": (20, 2),
+        "reaction": (15, 3),
+        "hand": (3, 15),
+        # Offers (each after a media.ice) come on Listen, on joining the stage and on
+        # reconnecting; no faster.
+        "media": (12, 12),
+    }
     space = None
     participant = None
+    waiting = False
+    in_group = False
+    anon_id = ""
+    cookieless = False
+    slot = None
     media_session = None
     media_task = None
     media_publishing = False
 
     async def connect(self):
-        """Join the Space as this person or browser, then send the room's snapshot."""
+        """Join the Space's group, then take a seat and send the room's snapshot (or, before
+        the start, wait in the group)."""
         # Accept first, so that a refusal can say why in an error frame.
         await self.accept()
-        self.buckets = {
-            "general": TokenBucket(rate=10, burst=20),
-            "reaction": TokenBucket(rate=5, burst=15),
-            "hand": TokenBucket(rate=0.2, burst=3),
-            # Offers come on Listen, on joining the stage and on reconnecting; no faster.
-            "media": TokenBucket(rate=0.5, burst=6),
-        }
         self.strikes = 0
+        self.holder = uuid.uuid4().hex
         code = self.scope["url_route"]["kwargs"]["code"]
         try:
-            anon_id = await self._anon_id()
-            self.space, self.participant, snapshot = await database_sync_to_async(self._join)(
-                code, anon_id
-            )
+            self.space = await database_sync_to_async(selectors.space_get)(code)
         except Http404:
             await self._refuse(
-                "space_not_found", "There is no Space at this link.", CLOSE_NOT_FOUND
+                "space_not_found", _("There is no Space at this link."), CLOSE_NOT_FOUND
             )
             return
+        await self._identify()
+        if not await self.allowed("connect"):
+            message = _("Too many connections: wait a minute and reload the page.")
+            await self._refuse("rate_limited", message, CLOSE_RATE_LIMITED)
+            return
+        if not self._signed_in:
+            self.slot = await self._claim_slot()
+            if self.slot is None:
+                message = _("Too many open connections to this Space from your network.")
+                await self._refuse("too_many_connections", message, CLOSE_RATE_LIMITED)
+                return
+        # Join the group before reading the snapshot: an event committed in between then
+        # reaches the page, which drops it if the snapshot already holds it (its seq).
+        await self.channel_layer.group_add(self.space.group_name, self.channel_name)
+        self.in_group = True
+        await self._seat_and_snapshot()
+
+    async def _seat_and_snapshot(self) -> None:
+        """Take (or take back) this socket's seat and send the snapshot; refuse with a close."""
+        try:
+            self.participant, snapshot = await database_sync_to_async(self._join)()
         except NotAllowed as exc:
             await self._refuse(exc.code, exc.message, CLOSE_FORBIDDEN)
             return
         except SpaceError as exc:
             await self._refuse(error_code(exc), error_message(exc), CLOSE_ENDED)
             return
-        await self.channel_layer.group_add(self.space.group_name, self.channel_name)
+        if self.participant is None:
+            self.waiting = True
+            await self.send_json({"type": "space.waiting", "state": Space.State.SCHEDULED})
+            return
+        self.waiting = False
         media_config = {"ice_servers": ice_servers(identity=f"p{self.participant.pk}")}
         await self.send_json({"type": "snapshot", **snapshot, "media": media_config})
         coalescer.audience_changed(self.space.pk)
 
     async def disconnect(self, code):
         """Stop receiving the room; presence lapses after 30 s without a heartbeat."""
-        if self.space is not None:
+        if self.in_group:
             await self.channel_layer.group_discard(self.space.group_name, self.channel_name)
             await self.media_hang_up()
+        if self.slot:
+            await self._cache(slot_release, self.slot, holder=self.holder)
+        if self.cookieless and self.participant is not None:
+            # Nobody can come back to a cookie-less seat: let it go now, not in 30 s.
+            await self._call(services.space_leave, participant=self.participant)
+            coalescer.audience_changed(self.space.pk)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """Check a frame's size, shape and rate, then run its action."""
-        if self.participant is None:
-            return
-        if bytes_data is not None or not text_data or len(text_data) > MAX_SIGNALLING_BYTES:
-            await self._error("bad_frame", "Frames are JSON text of at most 4 KB.")
-            return
-        try:
-            frame = json.loads(text_data)
-        except ValueError:
-            await self._error("bad_json", "This frame is not valid JSON.")
-            return
-        kind = frame.get("type") if isinstance(frame, dict) else None
-        if len(text_data) > MAX_FRAME_BYTES and kind not in SIGNALLING_FRAMES:
-            await self._error("bad_frame", "Frames are JSON text of at most 4 KB.")
-            return
-        if not isinstance(kind, str) or kind not in ACTIONS:
-            await self._error(
-                "unknown_type", "Unknown frame type.", kind if isinstance(kind, str) else None
-            )
-            return
-        handler, bucket = ACTIONS[kind]
-        if not self.buckets[bucket].take():
+        if self.participant is None and not self.waiting:
+            return  # refused on connect, closing
+        frame, kind, problem = _parse(text_data, bytes_data)
+        handler, bucket = ACTIONS.get(kind, (None, "general"))
+        buckets = ("general",) if bucket == "general" else ("general", bucket)
+        if not await self.allowed(*buckets):
             await self._rate_limited(kind)
+            return
+        if problem:
+            await self._error(*problem)
+            return
+        if self.waiting and kind != "ping":
+            await self._error("space_not_live", _("This Space has not started yet."), kind)
             return
         try:
             reply = await handler(self, frame)
@@ -141,6 +180,9 @@ class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
         elif event["event"] == "space.ended":
             await self.close(code=CLOSE_ENDED)
+        elif self.waiting and event["event"] in WAIT_OVER:
+            # The page reloads into the room, or the page that says it will not happen.
+            await self.close(code=WAIT_OVER[event["event"]])
 
     async def media_speaking(self, event):
         """Who is talking right now, from the media server's level meters."""
@@ -221,21 +263,54 @@ class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
         elif self.participant.on_stage and self.participant.role != "host":
             self.participant.role = "listener"
 
-    def _join(self, code, anon_id):
-        space = selectors.space_get(code)
-        participant = services.space_join(space=space, user=self.scope.get("user"), anon_id=anon_id)
-        return space, participant, selectors.space_snapshot(space, participant)
+    def _join(self):
+        """A seat and the snapshot; no seat (None, None) while the Space is scheduled."""
+        space = self.space
+        space.refresh_from_db()
+        if space.state == Space.State.SCHEDULED:
+            return None, None
+        participant = services.space_join(space=space, user=self.user, anon_id=self.anon_id)
+        return participant, selectors.space_snapshot(space, participant)
 
-    async def _anon_id(self) -> str:
-        """This browser's anonymous identity (signed-in people are known by account)."""
-        user = self.scope.get("user")
+    async def _identify(self) -> None:
+        """Who this socket is for seats and rate limits: a signed-in person by account, a
+        browser by the random id in its signed session. A socket without a session cookie
+        gets an identity of its own that nothing stores: saving a session for it would
+        leave a session row behind per connect, for a cookie the client never receives."""
+        if self._signed_in:
+            self.limit_keys = self.person_keys(user=self.user)
+            return
         session = self.scope.get("session")
-        if (user is not None and user.is_authenticated) or session is None:
-            return ""
-        value = anon_id(session)
-        if session.modified:
-            await database_sync_to_async(session.save)()
-        return value
+        has_session = session is not None and await database_sync_to_async(_load)(session)
+        if has_session:
+            self.anon_id = anon_id(session)
+            if session.modified:
+                await database_sync_to_async(session.save)()
+            self.limit_keys = self.person_keys(anon_id=self.anon_id)
+        else:
+            self.cookieless = True
+            self.anon_id = secrets.token_hex(16)
+            self.limit_keys = self.person_keys()
+
+    async def _claim_slot(self) -> str | None:
+        """A place among the anonymous sockets an address may hold open in this Space."""
+        key = f"ws:anon:{self.space.pk}:{self.client_address()}"
+        slots = settings.WS_ANON_SOCKETS_PER_ADDRESS
+        return await self._cache(slot_claim, key=key, slots=slots, ttl=SLOT_TTL, holder=self.holder)
+
+    async def heartbeat(self) -> None:
+        """Keep this socket's place in its address's allowance."""
+        if self.slot:
+            await self._cache(slot_refresh, self.slot, ttl=SLOT_TTL, holder=self.holder)
+
+    @staticmethod
+    def _cache(function, *args, **kwargs):
+        # Cache calls need no database thread: run them beside it, not queued behind it.
+        return sync_to_async(function, thread_sensitive=False)(*args, **kwargs)
+
+    @property
+    def _signed_in(self) -> bool:
+        return self.user is not None and self.user.is_authenticated
 
     async def _refuse(self, code, message, close_code):
         await self.send_json({"type": "error", "code": code, "message": message})
@@ -249,7 +324,7 @@ class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
 
     async def _rate_limited(self, kind):
         self.strikes += 1
-        await self._error("rate_limited", "Slow down: too many frames.", kind)
+        await self._error("rate_limited", _("Slow down: too many frames."), kind)
         if self.strikes >= MAX_STRIKES:
             await self.close(code=CLOSE_RATE_LIMITED)
 
@@ -272,8 +347,28 @@ class SpaceConsumer(FanOutEventsMixin, AsyncJsonWebsocketConsumer):
 
 @action("ping")
 async def _ping(consumer, frame):
-    await consumer._call(services.participant_seen, participant=consumer.participant)
+    if consumer.waiting:
+        await consumer.heartbeat()
+        return {"type": "pong"}
+    seen = await consumer._call(services.participant_seen, participant=consumer.participant)
+    if seen is False:
+        # The seat was let go while this page was silent (a throttled background tab, a
+        # laptop waking up): take it back and resync the page, as on connect.
+        await consumer._seat_and_snapshot()
+        if consumer.closed:
+            return None
+    await consumer.heartbeat()
     return {"type": "pong"}
+
+
+@action("media.ice", bucket="media")
+async def _media_ice(consumer, frame):
+    """Fresh ICE servers for the next offer: TURN credentials lapse after TURN_TTL."""
+    return {
+        "type": "media.ice",
+        "id": _frame_id(frame),
+        "ice_servers": ice_servers(identity=f"p{consumer.participant.pk}"),
+    }
 
 
 @action("react", bucket="reaction")
@@ -377,9 +472,7 @@ async def _media_offer(consumer, frame):
     sdp = frame.get("sdp")
     if not isinstance(sdp, str) or not sdp.startswith("v=0"):
         raise SpaceError(_("This offer is not a valid session description."), code="bad_sdp")
-    offer_id = frame.get("id")
-    if not isinstance(offer_id, int) or isinstance(offer_id, bool):
-        offer_id = None  # echoed on the answer, so that the page can match it to its offer
+    offer_id = _frame_id(frame)
     access = await consumer._call(
         services.media_access, participant=consumer.participant, publish=bool(frame.get("publish"))
     )
@@ -394,3 +487,34 @@ async def _media_stop(consumer, frame):
 @action("space.end")
 async def _space_end(consumer, frame):
     await consumer._call(services.space_end, space=consumer.space, actor=consumer.user)
+
+
+def _frame_id(frame) -> int | None:
+    """The page's id for a request, echoed on the answer so that it can match the two."""
+    value = frame.get("id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _load(session) -> bool:
+    """Whether the socket came with a live session (loading it finds out)."""
+    session.get("anon_id")
+    return session.session_key is not None
+
+
+def _parse(text_data, bytes_data):
+    """(frame, type, problem): problem is an error frame's (code, message, for) or None."""
+    too_big = ("bad_frame", _("Frames are JSON text of at most 4 KB."), None)
+    if bytes_data is not None or not text_data or len(text_data) > MAX_SIGNALLING_BYTES:
+        return None, None, too_big
+    try:
+        frame = json.loads(text_data)
+    except (ValueError, RecursionError):
+        # RecursionError: JSON nested deeper than the decoder goes (a few KB of brackets).
+        return None, None, ("bad_json", _("This frame is not valid JSON."), None)
+    kind = frame.get("type") if isinstance(frame, dict) else None
+    kind = kind if isinstance(kind, str) else None
+    if len(text_data) > MAX_FRAME_BYTES and kind not in SIGNALLING_FRAMES:
+        return None, kind, (*too_big[:2], kind)
+    if kind not in ACTIONS:
+        return None, kind, ("unknown_type", _("Unknown frame type."), kind)
+    return frame, kind, None

@@ -174,6 +174,8 @@ TURN_URLS = env.list("TURN_URLS", default=[])
 TURN_TTL = env.int("TURN_TTL", default=3600)
 # Anonymous sockets one address may hold open to one Space (docs/realtime.md).
 WS_ANON_SOCKETS_PER_ADDRESS = env.int("WS_ANON_SOCKETS_PER_ADDRESS", default=20)
+# Anonymous sockets one address may hold open to one Space (docs/realtime.md).
+WS_ANON_SOCKETS_PER_ADDRESS = env.int("WS_ANON_SOCKETS_PER_ADDRESS", default=20)
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -203,6 +205,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rooms.tasks.refresh_live_bar_counts",
         "schedule": 30.0,
     },
+    # Expired sessions are deleted (Django keeps them otherwise).
+    "core-clear-sessions": {"task": "core.tasks.clear_sessions", "schedule": 3600.0},
     # Expired sessions are deleted (Django keeps them otherwise).
     "core-clear-sessions": {"task": "core.tasks.clear_sessions", "schedule": 3600.0},
     # Reminders are claimed from the database when due, never queued ahead (DESIGN §5).

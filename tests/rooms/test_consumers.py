@@ -1,9 +1,14 @@
+import time
+from datetime import timedelta
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+from django.utils import timezone
 
-from rooms import services
+from core.events import group_send
+from rooms import selectors, services
 from rooms.models import Participant
 from spaces_site.asgi import application
 from tests.factories import UserFactory
@@ -214,3 +219,136 @@ async def test_a_new_speakers_reactions_float_over_their_avatar():
     assert batch["reactors"] == {str(me["id"]): "🙏"}
     await host_page.disconnect()
     await listener_page.disconnect()
+
+
+async def test_a_page_whose_seat_was_let_go_takes_it_back_on_its_next_heartbeat():
+    _host, space = await _live_space()
+    listener = await database_sync_to_async(UserFactory)(handle="listener")
+    page = await _socket(space.code, listener)
+    me = (await _next(page, "snapshot"))["me"]
+    # The page went silent for over 30 s (a throttled tab): the sweep lets its seat go.
+    await database_sync_to_async(Participant.objects.filter(pk=me["id"]).update)(
+        last_seen_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert await database_sync_to_async(services.presence_sweep)() == 1
+
+    await page.send_json_to({"type": "ping"})
+
+    snapshot = await page.receive_json_from(timeout=3)
+    assert (snapshot["type"], snapshot["me"]["id"]) == ("snapshot", me["id"])
+    assert [p["handle"] for p in snapshot["listeners"]] == ["listener"]
+    assert snapshot["media"] == {"ice_servers": []}
+    assert await _next(page, "pong") == {"type": "pong"}
+    seat = await database_sync_to_async(Participant.objects.get)(pk=me["id"])
+    assert seat.left_at is None
+    await page.send_json_to({"type": "hand.raise"})
+    hands = await _next(page, "hands.raised")
+    assert [p["handle"] for p in hands["hands"]] == ["listener"]
+    await page.disconnect()
+
+
+async def test_an_event_committed_while_the_snapshot_is_read_reaches_the_page(monkeypatch):
+    host, space = await _live_space()
+    read_snapshot = selectors.space_snapshot
+
+    def snapshot_then_policy_change(space, participant):
+        body = read_snapshot(space, participant)
+        # The host acts right after this page's snapshot was read.
+        services.speak_policy_set(space=space, actor=host, policy="invited")
+        return body
+
+    monkeypatch.setattr(selectors, "space_snapshot", snapshot_then_policy_change)
+    page = await _socket(space.code)
+    snapshot = await _next(page, "snapshot")
+
+    changed = await _next(page, "space.policy_changed")
+
+    assert (snapshot["speak_policy"], changed["speak_policy"]) == ("everyone", "invited")
+    assert changed["seq"] == snapshot["seq"] + 1
+    await page.disconnect()
+
+
+async def test_each_offer_gets_fresh_turn_credentials(settings):
+    settings.TURN_SECRET = "s3cret"
+    settings.TURN_URLS = ["turn:turn.example:3478"]
+    settings.TURN_TTL = 600
+    _host, space = await _live_space()
+    page = await _socket(space.code)
+    me = (await _next(page, "snapshot"))["me"]
+    before = int(time.time())
+
+    await page.send_json_to({"type": "media.ice", "id": 7})
+
+    reply = await _next(page, "media.ice")
+    assert reply["id"] == 7
+    [turn] = reply["ice_servers"]
+    expiry, identity = turn["username"].split(":")
+    assert identity == f"p{me['id']}"
+    assert before + 600 <= int(expiry) <= int(time.time()) + 600
+    assert turn["urls"] == ["turn:turn.example:3478"]
+    assert turn["credential"]
+    await page.send_json_to({"type": "media.ice", "id": "x"})
+    assert (await _next(page, "media.ice"))["id"] is None
+    await page.disconnect()
+
+
+async def test_a_page_of_a_scheduled_space_waits_without_a_seat_until_the_start():
+    host = await database_sync_to_async(UserFactory)(handle="host")
+    space = await database_sync_to_async(services.space_create)(
+        host=host, title="Later", start_now=False
+    )
+    page = await _socket(space.code)
+
+    assert await page.receive_json_from() == {"type": "space.waiting", "state": "scheduled"}
+    await page.send_json_to({"type": "ping"})
+    assert await page.receive_json_from() == {"type": "pong"}
+    await page.send_json_to({"type": "hand.raise"})
+    error = await page.receive_json_from()
+    assert (error["code"], error["for"]) == ("space_not_live", "hand.raise")
+    assert await database_sync_to_async(Participant.objects.filter(space=space).count)() == 0
+
+    await database_sync_to_async(services.space_start)(space=space, actor=host)
+
+    started = await _next(page, "space.started")
+    assert started["state"] == "live"
+    assert await page.receive_output() == {"type": "websocket.close", "code": 1000}
+    assert await database_sync_to_async(Participant.objects.filter(space=space).count)() == 1
+
+
+@pytest.mark.parametrize("event", ["space.cancelled", "space.not_held"])
+async def test_a_waiting_page_hears_that_the_space_will_not_happen(event):
+    host = await database_sync_to_async(UserFactory)(handle="host")
+    space = await database_sync_to_async(services.space_create)(
+        host=host, title="Later", start_now=False
+    )
+    page = await _socket(space.code)
+    await _next(page, "space.waiting")
+    state = event.removeprefix("space.")
+
+    await database_sync_to_async(group_send)(
+        space.group_name,
+        {"type": "space.event", "event": event, "seq": 1, "data": {"state": state}},
+    )
+
+    assert await page.receive_json_from() == {"type": event, "seq": 1, "state": state}
+    assert await page.receive_output() == {"type": "websocket.close", "code": 4410}
+
+
+async def test_a_removed_person_cannot_come_back_through_the_socket():
+    host, space = await _live_space()
+    listener = await database_sync_to_async(UserFactory)(handle="listener")
+    page = await _socket(space.code, listener)
+    me = (await _next(page, "snapshot"))["me"]
+    await database_sync_to_async(services.participant_remove)(
+        space=space, actor=host, participant_id=me["id"]
+    )
+    await _next(page, "participant.removed")
+
+    again = await _socket(space.code, listener)
+
+    assert await again.receive_json_from() == {
+        "type": "error",
+        "code": "removed",
+        "message": "You were removed from this Space.",
+    }
+    assert await again.receive_output() == {"type": "websocket.close", "code": 4403}
