@@ -50,6 +50,9 @@ def tweet_create(request):
         return render(request, "timeline/compose_error.html", context, status=400)
     if request.htmx:
         fresh = TweetForm(initial={"reply_to": reply_to.pk if reply_to else None})
+        if reply_to is not None:
+            # Read again: the page's count of replies is swapped for the new one.
+            reply_to = selectors.tweet_get(tweet_id=reply_to.pk, viewer=request.user)
         return render(
             request,
             "timeline/_compose_done.html",

@@ -47,6 +47,29 @@ def test_a_reply_appears_under_the_tweet(alice_client, bob):
     assert "Replying to @bob" in page.text
 
 
+def test_a_reply_with_htmx_updates_the_count_and_drops_the_empty_note(alice_client, bob):
+    tweet = TweetFactory(author=bob, text="Question?")
+    TweetFactory(author=bob, text="Earlier answer", reply_to=tweet)
+    page = alice_client.get(tweet.get_absolute_url())
+    assert f'<a id="reply-count-{tweet.pk}" href="/tweets/{tweet.pk}/">1 reply</a>' in page.text
+
+    response = alice_client.post("/tweets/", {"text": "Answer!", "reply_to": tweet.pk}, **HTMX)
+
+    assert (
+        f'<a id="reply-count-{tweet.pk}" href="/tweets/{tweet.pk}/" hx-swap-oob="true">'
+        "2 replies</a>"
+    ) in response.text
+    assert '<div id="no-replies" hx-swap-oob="true"></div>' in response.text
+
+
+def test_a_tweet_page_without_replies_says_so_where_a_reply_removes_it(client, bob):
+    tweet = TweetFactory(author=bob, text="Anyone?")
+
+    page = client.get(tweet.get_absolute_url())
+
+    assert '<div id="no-replies"><p class="empty">No replies yet.</p></div>' in page.text
+
+
 def test_anonymous_people_cannot_tweet(client, db):
     response = client.post("/tweets/", {"text": "hi"})
 
