@@ -1,6 +1,5 @@
 // Turn Web Push on or off for this browser, on the notification settings page.
 const root = document.getElementById("push-control");
-const button = document.getElementById("push-toggle");
 const status = document.getElementById("push-status");
 const csrf = root.querySelector("[name=csrfmiddlewaretoken]").value;
 const text = (name) => root.dataset[name];
@@ -21,13 +20,27 @@ async function api(method, body) {
 
 async function main() {
   if (!("serviceWorker" in navigator) || !("PushManager" in window)) {
-    status.textContent = text("unsupported");
+    // A plain sentence, and no button that could do nothing.
+    const note = document.createElement("p");
+    note.id = "push-unsupported";
+    note.textContent = text("unsupported");
+    root.insertBefore(note, status);
     return;
   }
-  const registration = await navigator.serviceWorker.register("/sw.js", { scope: "/" });
-  let subscription = await registration.pushManager.getSubscription();
+  let registration;
+  let subscription;
+  try {
+    registration = await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+    subscription = await registration.pushManager.getSubscription();
+  } catch (error) {
+    status.textContent = `${text("failed")} ${error.message}`;
+    return;
+  }
+  const button = document.createElement("button");
+  button.type = "button";
+  button.id = "push-toggle";
+  root.insertBefore(button, status);
   const render = () => {
-    button.hidden = false;
     button.textContent = subscription ? text("off") : text("on");
     button.setAttribute("aria-pressed", String(Boolean(subscription)));
   };
