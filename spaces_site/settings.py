@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.NulBytesMiddleware",
     "core.middleware.UserLanguageMiddleware",
     "core.middleware.TimeZoneMiddleware",
     "core.middleware.HtmxMiddleware",
@@ -174,8 +175,6 @@ TURN_URLS = env.list("TURN_URLS", default=[])
 TURN_TTL = env.int("TURN_TTL", default=3600)
 # Anonymous sockets one address may hold open to one Space (docs/realtime.md).
 WS_ANON_SOCKETS_PER_ADDRESS = env.int("WS_ANON_SOCKETS_PER_ADDRESS", default=20)
-# Anonymous sockets one address may hold open to one Space (docs/realtime.md).
-WS_ANON_SOCKETS_PER_ADDRESS = env.int("WS_ANON_SOCKETS_PER_ADDRESS", default=20)
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
@@ -194,6 +193,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.5,
     "interval_max": 0.5,
 }
+# When the broker connection drops, running tasks are given back (acks_late) and run again,
+# as they will be by default in Celery 6 (and the worker says no deprecation warning).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # A live Space whose host has been away this long (seconds) is told it ends in a minute,
 # then ends (docs/realtime.md).
 HOST_AWAY_GRACE = env.int("HOST_AWAY_GRACE", default=300)
@@ -205,8 +207,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rooms.tasks.refresh_live_bar_counts",
         "schedule": 30.0,
     },
-    # Expired sessions are deleted (Django keeps them otherwise).
-    "core-clear-sessions": {"task": "core.tasks.clear_sessions", "schedule": 3600.0},
     # Expired sessions are deleted (Django keeps them otherwise).
     "core-clear-sessions": {"task": "core.tasks.clear_sessions", "schedule": 3600.0},
     # Reminders are claimed from the database when due, never queued ahead (DESIGN §5).

@@ -44,7 +44,7 @@ def test_it_reports_ok_when_everything_answers(client, db, celery_worker_process
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "redis": "ok", "celery": "ok"},
+        "checks": {"database": "ok", "redis": "ok", "channel_layer": "ok", "celery": "ok"},
         "down": [],
     }
 
