@@ -1,6 +1,5 @@
 """What every socket shares: sends that stop at the close, and rate limits per person."""
 
-import contextlib
 import logging
 
 from asgiref.sync import sync_to_async
@@ -55,21 +54,19 @@ class SocketMixin:
     closed = False
     limit_keys: list[tuple[str, int]] = []
 
-    async def send(self, text_data=None, bytes_data=None, close=False):
-        if self.closed:
-            return
-        try:
-            await super().send(text_data, bytes_data, close)
-        except Disconnected:
-            self.closed = True
-            logger.debug("Socket %s closed before a frame could reach it", self.channel_name)
+    async def __call__(self, scope, receive, send):
+        async def send_unless_closed(message):
+            if self.closed:
+                return
+            if message["type"] == "websocket.close":
+                self.closed = True
+            try:
+                await send(message)
+            except Disconnected:
+                self.closed = True
+                logger.debug("Socket %s closed before a frame could reach it", scope["path"])
 
-    async def close(self, code=None, reason=None):
-        if self.closed:
-            return
-        self.closed = True
-        with contextlib.suppress(Disconnected):
-            await super().close(code, reason)
+        return await super().__call__(scope, receive, send_unless_closed)
 
     async def websocket_disconnect(self, message):
         self.closed = True
