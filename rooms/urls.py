@@ -16,11 +16,12 @@ urlpatterns = [
     path("spaces/<str:code>/policy/", views.policy_set, name="policy"),
     path("spaces/<str:code>/cohosts/", views.cohost_add, name="cohost_add"),
     path(
-        "spaces/<str:code>/cohosts/<int:participant_id>/remove/",
+        "spaces/<str:code>/cohosts/<id:participant_id>/remove/",
         views.cohost_remove,
         name="cohost_remove",
     ),
     path("spaces/<str:code>/pins/", views.pin_add, name="pin_add"),
-    path("spaces/<str:code>/pins/<int:tweet_id>/remove/", views.pin_remove, name="pin_remove"),
+    path("spaces/<str:code>/pinnable/", views.pinnable, name="pinnable"),
+    path("spaces/<str:code>/pins/<id:tweet_id>/remove/", views.pin_remove, name="pin_remove"),
     path("s/<str:code>/", views.space_page, name="space"),
 ]

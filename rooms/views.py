@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -12,7 +13,8 @@ from core.forms import add_service_errors
 from rooms import selectors, services
 from rooms.forms import HandleForm, PinForm, PolicyForm, SpaceForm
 from rooms.identity import browser_identity
-from rooms.models import REACTIONS, Participant
+from rooms.models import MAX_PINS, REACTIONS, Participant
+from timeline.selectors import recent_tweets_by
 
 
 @require_GET
@@ -23,9 +25,18 @@ def space_page(request, code):
     if space.is_over:
         return render(request, "rooms/space_over.html", context)
     if not space.is_live:
+        context["strings"] = {"starting": _("Loading…")}
         return render(request, "rooms/space_upcoming.html", context)
-    browser_identity(request)
-    context.update(reactions=REACTIONS, strings=_room_strings())
+    anon_id = browser_identity(request)
+    if selectors.removed_from(space, user=request.user, anon_id=anon_id):
+        # As on X: a removed person cannot come back to this Space by reopening its link.
+        return render(request, "rooms/space_over.html", {**context, "removed": True}, status=403)
+    context.update(
+        reactions=REACTIONS,
+        strings=_room_strings(),
+        max_pins=MAX_PINS,
+        share_url=request.build_absolute_uri(space.get_absolute_url()),
+    )
     return render(request, "rooms/space.html", context)
 
 
@@ -36,6 +47,7 @@ def _room_strings() -> dict:
         "cohost": _("Co-host"),
         "speaker": _("Speaker"),
         "muted": _("Muted"),
+        "listener": _("Listener"),
         "listening_one": _("1 listening"),
         "listening_many": _("%(count)s listening"),
         "approve": _("Approve"),
@@ -48,15 +60,37 @@ def _room_strings() -> dict:
         "ban": _("Remove and block"),
         "make_cohost": _("Make co-host"),
         "unmake_cohost": _("Remove as co-host"),
+        "connecting": _("Connecting…"),
         "connected": _("Connected"),
         "reconnecting": _("Connection lost. Reconnecting…"),
         "copied": _("Link copied."),
+        "copy_failed": _("Could not copy the link: copy it from the address bar."),
         "removed": _("You were removed from this Space."),
+        "removed_text": _("The host or a co-host removed you. You cannot rejoin this Space."),
+        "removed_pill": _("Removed"),
         "ended": _("This Space has ended."),
+        "ended_text": _("Thanks for listening."),
+        "ended_pill": pgettext("a Space's state", "Ended"),
+        "refused_pill": _("Unavailable"),
+        "ending_soon": _(
+            "The host has left. This Space ends in %(seconds)s s unless they come back."
+        ),
+        "now_on_stage": _("%(name)s is on the stage."),
+        "asks_to_speak": _("%(name)s asks to speak."),
+        "joined": _("%(name)s joined."),
+        "pin": _("Pin"),
+        "unpin": _("Unpin"),
+        "pins_full": _("Three tweets are pinned: unpin one to pin another."),
+        "nothing_to_pin": _("No tweets to pin yet: tweet, then pin it here."),
+        "pinnable_failed": _("Could not load tweets. Close and open this again."),
         "no_listeners": _("Nobody is listed yet: listeners can listen anonymously."),
         "actions_for": _("Actions for %(name)s"),
         "listen": _("Listen"),
         "listen_stage": _("Connect your audio"),
+        "connect_short": _("Connect"),
+        "stop_listening": _("Stop listening"),
+        "stop_short": _("Stop"),
+        "unmute": _("Unmute"),
         "speaking": _("speaking"),
         "audio_connecting": _("Connecting audio…"),
         "audio_listening": _("Listening live."),
@@ -64,6 +98,10 @@ def _room_strings() -> dict:
         "audio_reconnecting": _("Audio connection lost. Reconnecting…"),
         "audio_unavailable": _("Live audio is unavailable right now. Trying again…"),
         "audio_failed": _("Audio could not connect."),
+        "audio_failed_connect": _(
+            "Audio could not connect. A firewall may be blocking it, or this network needs "
+            "a TURN relay (ask the site's operator). Still trying…"
+        ),
         "mic_denied": _(
             "Microphone blocked: allow it in your browser's site settings to speak. "
             "You can still listen."
@@ -80,6 +118,25 @@ def space_state(request, code):
     space = selectors.space_get(code)
     me = selectors.participant_for(space, user=request.user, anon_id=browser_identity(request))
     return JsonResponse(selectors.space_snapshot(space, me))
+
+
+@login_required
+@never_cache
+@require_GET
+def pinnable(request, code):
+    """Tweets a host or co-host may pin from the room: the host's and their own, newest first."""
+    space = selectors.manageable_space(code=code, user=request.user)
+    tweets = recent_tweets_by(
+        authors={space.host_id, request.user.pk}, viewer=request.user, limit=10
+    )
+    return JsonResponse(
+        {
+            "tweets": [
+                {"id": t.pk, "text": t.text, "handle": t.author.handle, "url": t.get_absolute_url()}
+                for t in tweets
+            ]
+        }
+    )
 
 
 @require_GET
@@ -173,11 +230,15 @@ def _manage_action(request, code, run):
 def space_start(request, code):
     """Start a scheduled Space now (host only)."""
 
-    def run(space):
+    space = selectors.manageable_space(code=code, user=request.user)
+    try:
         services.space_start(space=space, actor=request.user)
-        return _("You are live.")
-
-    return _manage_action(request, code, run)
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, error_message(error))
+        return redirect(space)
+    # Into the room: the host is on the stage and starts by connecting their audio.
+    messages.success(request, _("You are live."))
+    return redirect(space)
 
 
 @login_required

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Follow
 from accounts.selectors import hidden_user_ids
+from core.forms import row_id
 from timeline.models import Tweet
 
 PAGE_SIZE = 20
@@ -77,7 +78,9 @@ def profile_timeline(*, author, viewer, before=None, limit: int = PAGE_SIZE) -> 
 
 
 def tweet_get(*, tweet_id: int, viewer) -> Tweet:
-    """A tweet the viewer may see, or 404."""
+    """A tweet the viewer may see, or 404 (also for an id no row can have)."""
+    if row_id(tweet_id) is None:
+        raise Http404("No such tweet.")
     try:
         return visible_tweets(viewer).get(pk=tweet_id)
     except Tweet.DoesNotExist:
@@ -87,3 +90,13 @@ def tweet_get(*, tweet_id: int, viewer) -> Tweet:
 def tweet_replies(*, tweet: Tweet, viewer, limit: int = 200) -> list[Tweet]:
     """Replies to a tweet that the viewer may see, oldest first."""
     return list(visible_tweets(viewer).filter(reply_to=tweet).order_by("id")[:limit])
+
+
+def recent_tweets_by(*, authors, viewer, limit: int = 10) -> list[Tweet]:
+    """The newest tweets of a few accounts that the viewer may see (e.g. to pin in a Space)."""
+    return list(
+        Tweet.objects.select_related("author")
+        .filter(author__in=authors, author__is_active=True)
+        .exclude(author__in=hidden_user_ids(viewer))
+        .order_by("-id")[:limit]
+    )

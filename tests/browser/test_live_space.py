@@ -63,11 +63,14 @@ def test_a_live_space_with_a_host_an_anonymous_listener_and_a_new_speaker(browse
         expect(page.locator("#stage .seat")).to_have_count(2)
         expect(page.locator("#stage")).to_contain_text("Grace Hopper")
         expect(page.locator("#stage")).to_contain_text("Speaker")
+    # On the stage, the audio slot connects first (a click: browsers need one), then unmutes.
+    listener.get_by_role("button", name="Connect your audio").click()
     expect(listener.get_by_role("button", name="Unmute")).to_be_visible()
     listener.get_by_role("button", name="Unmute").click()
     grace_seat = host.locator("#stage .seat.speaker")
     expect(grace_seat).not_to_have_class(re.compile("muted"))
 
+    anonymous.get_by_role("button", name="React").click()
     anonymous.get_by_role("button", name="React with 👏").click()
     expect(host.locator("#floats .float").first).to_have_text("👏")
     expect(listener.locator("#floats .float").first).to_have_text("👏")
@@ -79,8 +82,11 @@ def test_a_live_space_with_a_host_an_anonymous_listener_and_a_new_speaker(browse
 
     host.goto(link.replace("/s/", "/spaces/").rstrip("/") + "/manage/")
     host.get_by_role("button", name="End this Space for everyone").click()
+    # It asks first, in a dialog.
+    host.get_by_role("dialog").get_by_role("button", name="End this Space for everyone").click()
     expect(host.get_by_text("This Space has ended.").first).to_be_visible()
     for page in (anonymous, listener):
-        expect(page.locator("#space-ended")).to_be_visible()
-        expect(page.locator("#connection-status")).to_have_text("This Space has ended.")
+        expect(page.locator("#space-over")).to_be_visible()
+        expect(page.locator("#space-over")).to_contain_text("This Space has ended.")
+        expect(page.locator("#dock")).to_be_hidden()
     expect(follower.locator("#live-bar")).to_be_hidden()

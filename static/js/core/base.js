@@ -6,6 +6,51 @@ for (const select of document.querySelectorAll("select[data-autosubmit]")) {
   select.addEventListener("change", () => select.form.requestSubmit());
 }
 
+// Forms that cannot be undone (end, cancel) ask first: <form data-confirm="Question?"
+// data-confirm-yes="Do it" data-confirm-no="Keep it">, in a modal dialog.
+function confirmDialog(form) {
+  const dialog = document.createElement("dialog");
+  dialog.className = "confirm card";
+  const body = document.createElement("form");
+  body.method = "dialog";
+  const question = document.createElement("h2");
+  question.id = "confirm-question";
+  question.textContent = form.dataset.confirm;
+  dialog.setAttribute("aria-labelledby", question.id);
+  const actions = document.createElement("p");
+  actions.className = "actions";
+  const yes = document.createElement("button");
+  yes.className = "danger";
+  yes.value = "yes";
+  yes.textContent = form.dataset.confirmYes;
+  const no = document.createElement("button");
+  no.className = "secondary";
+  no.value = "no";
+  no.textContent = form.dataset.confirmNo;
+  no.autofocus = true;
+  actions.append(yes, no);
+  body.append(question, actions);
+  dialog.append(body);
+  document.body.append(dialog);
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => {
+      resolve(dialog.returnValue === "yes");
+      dialog.remove();
+    });
+    dialog.showModal();
+  });
+}
+
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!form.dataset?.confirm || form.dataset.confirmed === "yes") return;
+  event.preventDefault();
+  if (await confirmDialog(form)) {
+    form.dataset.confirmed = "yes";
+    form.requestSubmit(event.submitter);
+  }
+});
+
 function showToast(text, url) {
   const toasts = document.getElementById("toasts");
   if (!toasts) return;

@@ -7,7 +7,14 @@ const ANSWER_TIMEOUT_MS = 12000;
 const WATCH_MS = 1000;
 const STALL_MS = 4000;
 const DISCONNECTED_GRACE_MS = 3000;
-const MAX_BACKOFF_MS = 30000;
+// Retries stay short, so that audio is back within a few seconds of the media server:
+// the server refuses at once while it is down (see docs/media.md), so a retry costs little.
+const RETRY_MS = [400, 2000];
+// No audio this long after asking: say so, why it may be, and offer Try again (retries go on).
+const CONNECT_FAIL_MS = 8000;
+// TURN credentials expire: ask the server for fresh ones when these are older than this.
+const ICE_REFRESH_MS = 60000;
+const ICE_WAIT_MS = 1500;
 
 function gathered(pc) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
@@ -54,11 +61,66 @@ export class RoomAudio {
     this.lastBytes = 0;
     this.lastProgress = 0;
     this.disconnectedSince = 0;
+    this.failed = false; // no audio for CONNECT_FAIL_MS: the page offers Try again
+    this.iceFetchedAt = 0;
+    this.iceRequest = null; // { id, resolve } while fresh ICE servers are on their way
     setInterval(() => this.watch(), WATCH_MS);
   }
 
   configure({ ice_servers: iceServers } = {}) {
-    if (Array.isArray(iceServers)) this.iceServers = iceServers;
+    if (Array.isArray(iceServers)) {
+      this.iceServers = iceServers;
+      this.iceFetchedAt = performance.now();
+    }
+  }
+
+  // TURN credentials are minted per request; host-only ICE needs nothing fresh.
+  async freshIceServers() {
+    const relayed = this.iceServers.some((server) => server.credential);
+    if (!relayed || performance.now() - this.iceFetchedAt < ICE_REFRESH_MS) return this.iceServers;
+    const id = (this.offerId += 1);
+    const answer = new Promise((resolve) => {
+      this.iceRequest = { id, resolve };
+      setTimeout(resolve, ICE_WAIT_MS);
+    });
+    this.send({ type: "media.ice", id });
+    await answer;
+    this.iceRequest = null;
+    return this.iceServers;
+  }
+
+  onIce(frame) {
+    if (!this.iceRequest || frame.id !== this.iceRequest.id) return;
+    this.configure(frame);
+    this.iceRequest.resolve();
+  }
+
+  // The connection has not come up for a while: tell the person, keep trying.
+  armFailure() {
+    if (this.timers.fail) return;
+    this.timers.fail = setTimeout(() => {
+      this.timers.fail = null;
+      if (!this.wanted || this.pc?.connectionState === "connected") return;
+      this.failed = true;
+      this.onStatus(this.strings.audio_failed_connect);
+      this.onChange?.();
+    }, CONNECT_FAIL_MS);
+  }
+
+  settled() {
+    clearTimeout(this.timers.fail);
+    this.timers.fail = null;
+    const wasFailed = this.failed;
+    this.failed = false;
+    if (wasFailed) this.onChange?.();
+  }
+
+  tryAgain() {
+    this.settled();
+    this.failures = 0;
+    this.micProblem = null;
+    this.connect();
+    this.onChange?.();
   }
 
   get publishing() {
@@ -80,6 +142,7 @@ export class RoomAudio {
     this.wanted = false;
     this.attempt += 1;
     clearTimeout(this.timers.retry);
+    this.settled();
     this.hangUp();
     this.stopMicrophone();
     this.send({ type: "media.stop" });
@@ -119,9 +182,12 @@ export class RoomAudio {
     clearTimeout(this.timers.retry);
     if (!this.wanted) return;
     let publish = this.onStage && !this.micProblem;
+    this.armFailure();
     if (publish && !(await this.openMicrophone(attempt))) publish = false;
     if (attempt !== this.attempt) return;
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const iceServers = await this.freshIceServers();
+    if (attempt !== this.attempt) return;
+    const pc = new RTCPeerConnection({ iceServers });
     this.pc = pc;
     if (publish) {
       pc.addTransceiver(this.microphone.track, { direction: "sendrecv", streams: [this.microphone.stream] });
@@ -136,6 +202,7 @@ export class RoomAudio {
       if (pc !== this.pc) return;
       if (pc.connectionState === "connected") {
         this.lastProgress = performance.now();
+        this.settled();
         this.showState();
       }
     };
@@ -148,7 +215,7 @@ export class RoomAudio {
     this.disconnectedSince = 0;
     this.offerId += 1;
     this.send({ type: "media.offer", sdp: pc.localDescription.sdp, publish, id: this.offerId });
-    if (!this.micProblem) this.onStatus(this.strings.audio_connecting);
+    if (!this.micProblem && !this.failed) this.onStatus(this.strings.audio_connecting);
     this.timers.answer = setTimeout(() => this.retry(), ANSWER_TIMEOUT_MS);
     this.onChange?.();
   }
@@ -235,13 +302,18 @@ export class RoomAudio {
   onError(frame) {
     // An error about an older offer (errors found before the server looked at the offer
     // carry no id and concern the latest one).
+    if (frame.for === "media.ice") {
+      // A server without fresh credentials to give: go on with the ones we have.
+      this.iceRequest?.resolve();
+      return;
+    }
     if (frame.id !== undefined && frame.id !== null && frame.id !== this.offerId) return;
     if (!this.wanted) return;
     clearTimeout(this.timers.answer);
     // The server hung up on purpose (a newer offer, a role change): what follows decides.
     if (frame.code === "session_closed") return;
     if (frame.code === "media_unavailable") {
-      this.onStatus(this.strings.audio_unavailable);
+      if (!this.failed) this.onStatus(this.strings.audio_unavailable);
       return this.retry({ quiet: true });
     }
     if (frame.code === "not_on_stage") {
@@ -252,15 +324,20 @@ export class RoomAudio {
     }
     if (frame.code === "rate_limited") return this.retry({ quiet: true });
     this.hangUp();
+    this.settled();
+    this.failed = true;
     this.onStatus(frame.message || this.strings.audio_failed);
+    this.onChange?.();
   }
 
   retry({ quiet = false } = {}) {
     this.hangUp();
     if (!this.wanted) return;
-    const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** this.failures) * (0.5 + Math.random() / 2);
+    const [low, high] = this.failures === 0 ? [RETRY_MS[0], RETRY_MS[0] * 2] : [RETRY_MS[1] * 0.75, RETRY_MS[1] * 1.25];
+    const delay = low + Math.random() * (high - low);
     this.failures += 1;
-    if (!quiet) this.onStatus(this.strings.audio_reconnecting);
+    this.armFailure();
+    if (!quiet && !this.failed) this.onStatus(this.strings.audio_reconnecting);
     clearTimeout(this.timers.retry);
     this.timers.retry = setTimeout(() => this.connect(), delay);
   }
@@ -287,8 +364,9 @@ export class RoomAudio {
     if (bytes > this.lastBytes) {
       this.lastBytes = bytes;
       this.lastProgress = now;
-      if (this.failures) {
+      if (this.failures || this.failed) {
         this.failures = 0;
+        this.settled();
         this.showState();
       }
     } else if (now - this.lastProgress > STALL_MS) {
