@@ -2,10 +2,13 @@
 
 Requests go to one named channel (`MEDIA_CHANNEL`); an offer carries the reply
 channel of the asking process (one per process and event loop) and a request id,
-and Django waits for the answer with a timeout, so that a media server that is down
-only costs an offer a few seconds and an error frame. The
-channel layer is Redis, which only the servers reach: the browser never sees a
-control endpoint. The protocol is written down in docs/media.md.
+and Django waits for the answer with a timeout. The media server also keeps a key
+alive in Redis (`media-alive:<channel>`, refreshed every second, gone 3 s after it
+stops): while it is missing, offers are refused at once instead of waiting for the
+timeout, so pages retry every couple of seconds and hear audio again within about
+3 s of a restarted media server being ready. The channel layer is Redis, which only
+the servers reach: the browser never sees a control endpoint. The protocol is
+written down in docs/media.md.
 """
 
 import asyncio
@@ -14,12 +17,36 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+import redis.asyncio as aioredis
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from rooms.media.base import MediaBackend, MediaError, MediaUnavailable
 
 logger = logging.getLogger(__name__)
+
+ALIVE_EVERY = 1.0  # seconds between the media server's heartbeats
+ALIVE_TTL_MS = 3000  # a media server silent this long is taken for gone
+
+
+def alive_key(channel: str) -> str:
+    return f"media-alive:{channel}"
+
+
+_redis_clients: dict[asyncio.AbstractEventLoop, aioredis.Redis] = {}
+
+
+def _redis() -> aioredis.Redis:
+    """One client per event loop (an asyncio client cannot move between loops)."""
+    loop = asyncio.get_running_loop()
+    client = _redis_clients.get(loop)
+    if client is None:
+        for other in [each for each in _redis_clients if each.is_closed()]:
+            del _redis_clients[other]
+        client = _redis_clients[loop] = aioredis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1
+        )
+    return client
 
 
 @dataclass
@@ -53,7 +80,17 @@ class EmbeddedBackend(MediaBackend):
             self.replies = replies
         return replies
 
+    async def _alive(self) -> bool:
+        try:
+            return bool(await _redis().exists(alive_key(self.channel)))
+        except Exception:
+            # Cannot tell: ask anyway, and let the timeout decide.
+            logger.warning("Could not check whether the media server is up", exc_info=True)
+            return True
+
     async def _ask(self, message: dict) -> dict:
+        if not await self._alive():
+            raise MediaUnavailable()
         replies = await self._reply_channel()
         request = uuid.uuid4().hex
         answered = replies.waiting[request] = replies.loop.create_future()
@@ -142,12 +179,25 @@ async def serve(server, *, layer=None, channel: str | None = None) -> None:
     layer = layer or get_channel_layer()
     channel = channel or settings.MEDIA_CHANNEL
     tasks: set[asyncio.Task] = set()
+    heartbeat = asyncio.create_task(_keep_alive(channel))
+    tasks.add(heartbeat)
     logger.info("Media server listening on channel %s", channel)
     while True:
         message = await layer.receive(channel)
         task = asyncio.create_task(handle(server, layer, message))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
+
+
+async def _keep_alive(channel: str) -> None:
+    """Tell Django this media server is up: a key that lapses soon after it stops."""
+    key = alive_key(channel)
+    while True:
+        try:
+            await _redis().set(key, "1", px=ALIVE_TTL_MS)
+        except Exception as exc:
+            logger.warning("Media server heartbeat failed: %s", exc)
+        await asyncio.sleep(ALIVE_EVERY)
 
 
 async def handle(server, layer, message: dict) -> None:

@@ -8,7 +8,7 @@ import pytest_asyncio
 from channels.layers import get_channel_layer
 
 from rooms.media import MediaError, MediaUnavailable
-from rooms.media.embedded import EmbeddedBackend, serve
+from rooms.media.embedded import EmbeddedBackend, _redis, alive_key, serve
 
 pytestmark = pytest.mark.asyncio
 
@@ -128,3 +128,25 @@ async def test_no_media_server_means_unavailable_after_the_timeout():
         await backend.listener_offer(space_id=1, participant_id=2, session="x", sdp="v=0")
 
     assert unavailable.value.code == "media_unavailable"
+
+
+async def test_offers_are_refused_at_once_while_no_media_server_is_up():
+    """No heartbeat on the channel: the offer fails in well under the answer timeout, so
+    that pages retry soon and hear audio shortly after a media server comes back."""
+    backend = EmbeddedBackend(channel=f"media.test{uuid.uuid4().hex[:8]}", timeout=3)
+    started = asyncio.get_running_loop().time()
+
+    with pytest.raises(MediaUnavailable):
+        await backend.listener_offer(space_id=1, participant_id=2, session="abc", sdp="v=0")
+
+    assert asyncio.get_running_loop().time() - started < 1.0
+
+
+async def test_a_stopped_media_server_is_taken_for_gone_within_three_seconds(running):
+    backend, _server = running
+    key = alive_key(backend.channel)
+    assert await _redis().exists(key) == 1
+
+    ttl = await _redis().pttl(key)
+
+    assert 0 < ttl <= 3000
