@@ -51,14 +51,18 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 
 ## The browser tests drive Debian's Chromium; install it when we can, say how when we cannot.
+## With an emoji font, so that reactions in tests and screenshots are not empty boxes.
+EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 chromium:
-	@if [ ! -x "$(CHROMIUM)" ]; then \
+	@if [ ! -x "$(CHROMIUM)" ] || [ ! -f "$(EMOJI_FONT)" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium for the browser tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else \
-	    echo "The browser tests need Chromium at $(CHROMIUM): run 'sudo apt-get install chromium'"; \
+	    echo "Installing Debian's chromium and fonts-noto-color-emoji for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; \
+	  elif [ ! -x "$(CHROMIUM)" ]; then \
+	    echo "The browser tests need Chromium at $(CHROMIUM): run 'sudo apt-get install chromium fonts-noto-color-emoji'"; \
 	    echo "(or set CHROMIUM=/path/to/chromium)."; exit 1; \
+	  else \
+	    echo "Without an emoji font reactions show as boxes: sudo apt-get install fonts-noto-color-emoji"; \
 	  fi; \
 	fi
 
