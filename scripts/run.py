@@ -39,13 +39,29 @@ BIN = Path(PYTHON).parent
 RETRY_FATAL_AFTER = 30.0
 STARTED = ("RUNNING",)
 # Run in a child with Django set up: wait (up to argv[1] seconds) for every health check.
+# The embedded media server is up once its heartbeat key is in Redis.
 WAIT_HEALTHY = """
 import os, sys, time, django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spaces_site.settings")
 django.setup()
+import redis
+from django.conf import settings
 from core.health import run_checks
+from rooms.media.embedded import alive_key
+
+def media_up():
+    if settings.MEDIA_BACKEND != "embedded":
+        return True
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        return bool(client.exists(alive_key(settings.MEDIA_CHANNEL)))
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
 deadline = time.monotonic() + float(sys.argv[1])
-while time.monotonic() < deadline and set(run_checks().values()) != {"ok"}:
+while time.monotonic() < deadline and not (set(run_checks().values()) == {"ok"} and media_up()):
     time.sleep(0.5)
 """
 
@@ -369,7 +385,7 @@ def main() -> int:
     var = var_dir(os.environ)
     var.mkdir(parents=True, exist_ok=True)
     env = child_environment(os.environ, var=var, port=port)
-    supervisor = None
+    supervisor = healthy = None
 
     # Line by line, in order with the children's output (they write to the same stdout).
     sys.stdout.reconfigure(line_buffering=True)
@@ -426,15 +442,17 @@ def main() -> int:
             [*manage, "seed_demo"], cwd=ROOT, env=env, capture_output=True, text=True
         )
         if seed.returncode != 0:
-            print(f"· the demo data could not be seeded: {seed.stderr.strip().splitlines()[-1:]}")
+            reason = (seed.stderr.strip().splitlines() or ["no reason given"])[-1]
+            print(f"· the demo data could not be seeded: {reason}")
         else:
             sys.stderr.write(seed.stderr)
 
         shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
         url = f"http://{shown_host}:{port}/"
         # Everything up: the health checks pass (database, Redis, channel layer, a Celery
-        # worker; asked here, as Daphne logs each 503 of /healthz), every child is RUNNING
-        # and the site answers. Only then the URL and sign-ins, so they are the last lines.
+        # worker; asked here, as Daphne logs each 503 of /healthz), the media server beats,
+        # every child is RUNNING and the site answers. Only then the URL and sign-ins, so
+        # they are the last lines.
         deadline = time.monotonic() + 120
         healthy = subprocess.Popen(
             [PYTHON, "-c", WAIT_HEALTHY, str(120)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
@@ -452,7 +470,6 @@ def main() -> int:
                 break
             time.sleep(0.5)
         else:
-            healthy.kill()
             print("· not everything came up within 2 minutes: see the lines above and /healthz")
         supervisor.watch()
         print()
@@ -475,6 +492,9 @@ def main() -> int:
         # A second Ctrl-C must not cut the clean shutdown short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if healthy is not None and healthy.poll() is None:
+            healthy.kill()
+            healthy.wait()
         if supervisor is not None:
             supervisor.stop()
             print("Stopped.", flush=True)
