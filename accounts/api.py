@@ -1,8 +1,11 @@
-"""REST API for people: me, profiles, follow, unfollow, block, unblock."""
+"""REST API for people: a token, me, profiles, follow, unfollow, block, unblock."""
 
+from allauth.account.adapter import get_adapter
+from django.core.exceptions import ValidationError
 from django.urls import path
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,38 +14,101 @@ from accounts import selectors, services
 from accounts.models import User
 
 
-class UserOutput(serializers.ModelSerializer):
+class PersonOutput(serializers.ModelSerializer):
+    """A person as a tweet's author or a line in a list: always these fields."""
+
     url = serializers.CharField(source="get_absolute_url", read_only=True)
     avatar_url = serializers.SerializerMethodField()
-    followers_count = serializers.IntegerField(read_only=True, required=False)
-    following_count = serializers.IntegerField(read_only=True, required=False)
-    viewer_follows = serializers.BooleanField(read_only=True, required=False)
-    follows_viewer = serializers.BooleanField(read_only=True, required=False)
-    viewer_blocked = serializers.BooleanField(read_only=True, required=False)
 
     class Meta:
         model = User
-        fields = [
-            "handle",
-            "display_name",
-            "bio",
-            "avatar_url",
-            "is_brand",
-            "url",
-            "followers_count",
-            "following_count",
-            "viewer_follows",
-            "follows_viewer",
-            "viewer_blocked",
-        ]
+        fields = ["handle", "display_name", "bio", "avatar_url", "is_brand", "url"]
 
     def get_avatar_url(self, user) -> str | None:
         return user.avatar.url if user.avatar else None
 
 
+class RelatedPersonOutput(PersonOutput):
+    """A person in a list of followers or followings, with how the caller relates to them
+    (null when the caller is not signed in)."""
+
+    viewer_follows = serializers.SerializerMethodField()
+    follows_viewer = serializers.SerializerMethodField()
+    viewer_blocked = serializers.SerializerMethodField()
+
+    class Meta(PersonOutput.Meta):
+        fields = [*PersonOutput.Meta.fields, "viewer_follows", "follows_viewer", "viewer_blocked"]
+
+    def get_viewer_follows(self, user) -> bool | None:
+        return getattr(user, "viewer_follows", None)
+
+    def get_follows_viewer(self, user) -> bool | None:
+        return getattr(user, "follows_viewer", None)
+
+    def get_viewer_blocked(self, user) -> bool | None:
+        return getattr(user, "viewer_blocked", None)
+
+
+class UserOutput(RelatedPersonOutput):
+    """A profile: the person, their counts, and how the caller relates to them."""
+
+    followers_count = serializers.IntegerField(read_only=True)
+    following_count = serializers.IntegerField(read_only=True)
+
+    class Meta(RelatedPersonOutput.Meta):
+        fields = [*RelatedPersonOutput.Meta.fields, "followers_count", "following_count"]
+
+
 class MeOutput(UserOutput):
     class Meta(UserOutput.Meta):
         fields = [*UserOutput.Meta.fields, "email", "language"]
+
+
+class PeopleOutput(serializers.Serializer):
+    results = RelatedPersonOutput(many=True)
+
+
+class TokenInput(serializers.Serializer):
+    username = serializers.CharField(max_length=254, help_text="Email address or handle.")
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+
+
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class TokenApi(APIView):
+    # Credentials are in the body; a stale token or session must not stand in the way.
+    authentication_classes = []
+    permission_classes = []
+    rate_limited = True
+
+    @extend_schema(request=TokenInput, responses=TokenOutput)
+    def post(self, request):
+        """A token for an email (or handle) and password. Failures count towards the same
+        lockout as the sign-in form's (allauth's "login_failed" limit, per account and
+        per address), and no token is given while it holds."""
+        data = TokenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        login = data.validated_data["username"].strip()
+        if "@" not in login:
+            # The form signs in by email and keys its lockout on it: key on the same.
+            person = User.objects.filter(handle__iexact=login).only("email").first()
+            login = person.email if person is not None else login
+        adapter = get_adapter(request._request)
+        try:
+            user = adapter.authenticate(
+                request._request, email=login, password=data.validated_data["password"]
+            )
+        except ValidationError as error:  # allauth's "too_many_login_attempts"
+            return Response(
+                {"detail": " ".join(error.messages), "code": "too_many_login_attempts"},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+            )
+        if user is None:
+            raise adapter.validation_error("email_password_mismatch")
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
 
 
 class ProfileInput(serializers.Serializer):
@@ -92,7 +158,7 @@ class FollowApi(APIView):
         services.follow_create(follower=request.user, followee=target)
         return Response(UserOutput(selectors.profile_get(handle=handle, viewer=request.user)).data)
 
-    @extend_schema(request=None, responses=UserOutput)
+    @extend_schema(request=None, responses={200: UserOutput})
     def delete(self, request, handle):
         """Stop following this person."""
         target = selectors.user_get_by_handle(handle)
@@ -110,7 +176,7 @@ class BlockApi(APIView):
         services.block_create(blocker=request.user, blocked=target)
         return Response(UserOutput(selectors.profile_get(handle=handle, viewer=request.user)).data)
 
-    @extend_schema(request=None, responses=UserOutput)
+    @extend_schema(request=None, responses={200: UserOutput})
     def delete(self, request, handle):
         """Unblock this person."""
         target = selectors.user_get_by_handle(handle)
@@ -119,24 +185,25 @@ class BlockApi(APIView):
 
 
 class FollowersApi(APIView):
-    @extend_schema(responses=UserOutput(many=True))
+    @extend_schema(responses=PeopleOutput)
     def get(self, request, handle):
-        """People who follow this person."""
+        """People who follow this person (the newest 200)."""
         person = selectors.user_get_by_handle(handle)
         people = selectors.followers_list(user=person, viewer=request.user)
-        return Response({"results": UserOutput(people, many=True).data})
+        return Response(PeopleOutput({"results": people}).data)
 
 
 class FollowingApi(APIView):
-    @extend_schema(responses=UserOutput(many=True))
+    @extend_schema(responses=PeopleOutput)
     def get(self, request, handle):
-        """People this person follows."""
+        """People this person follows (the newest 200)."""
         person = selectors.user_get_by_handle(handle)
         people = selectors.following_list(user=person, viewer=request.user)
-        return Response({"results": UserOutput(people, many=True).data})
+        return Response(PeopleOutput({"results": people}).data)
 
 
 urlpatterns = [
+    path("auth/token/", TokenApi.as_view(), name="api-token"),
     path("me/", MeApi.as_view(), name="api-me"),
     path("users/<str:handle>/", UserDetailApi.as_view(), name="api-user"),
     path("users/<str:handle>/follow/", FollowApi.as_view(), name="api-user-follow"),

@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class CoreConfig(AppConfig):
     name = "core"
+
+    def ready(self):
+        from django.urls import register_converter
+
+        from core.forms import RowIdConverter
+
+        # Before any URLconf is read: `<id:...>` is the row-id converter every app uses.
+        register_converter(RowIdConverter, "id")

@@ -10,10 +10,29 @@ def add_service_errors(form, error: ValidationError, field: str | None = None) -
         form.add_error(field, error)
 
 
+ROW_ID_MAX = 2**63 - 1  # a BigAutoField; SQLite and PostgreSQL both stop here
+
+
 def row_id(raw) -> int | None:
     """A row id from a query or form value (a positive 64-bit number), or None."""
     try:
         value = int(raw)
     except (TypeError, ValueError):
         return None
-    return value if 0 < value < 2**63 else None
+    return value if 0 < value <= ROW_ID_MAX else None
+
+
+class RowIdConverter:
+    """`<id:name>` in a URL: a row id, so that a number past 64 bits is a 404, never an
+    OverflowError in the database driver (Django's `<int:...>` takes any length)."""
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        value = row_id(value)
+        if value is None:
+            raise ValueError("not a row id")
+        return value
+
+    def to_url(self, value) -> str:
+        return str(value)

@@ -10,6 +10,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import RowIdField
 from rooms import selectors, services
 from rooms.errors import SpaceError
 from rooms.identity import browser_identity
@@ -78,6 +79,11 @@ class SnapshotOutput(serializers.Serializer):
     me = ParticipantOutput(allow_null=True)
 
 
+class DirectoryOutput(serializers.Serializer):
+    live = SpaceOutput(many=True)
+    upcoming = SpaceOutput(many=True)
+
+
 class SpaceInput(serializers.Serializer):
     # Title length and topic count are the service's to check, with its messages.
     title = serializers.CharField(max_length=500)
@@ -100,7 +106,7 @@ class ReactionInput(serializers.Serializer):
 
 
 class PinInput(serializers.Serializer):
-    tweet = serializers.IntegerField()
+    tweet = RowIdField()
 
 
 class BrowserSession(BasePermission):
@@ -131,18 +137,17 @@ def _snapshot(request, space):
 
 
 class SpaceListApi(APIView):
-    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=SpaceOutput(many=True))
+    @extend_schema(
+        operation_id="spaces_list",
+        parameters=[OpenApiParameter("q", str)],
+        responses=DirectoryOutput,
+    )
     def get(self, request):
         """Live and upcoming Spaces, searchable by title, host and topic (?q=)."""
         found = selectors.directory(
             query=request.query_params.get("q", "")[:100], viewer=request.user
         )
-        return Response(
-            {
-                "live": SpaceOutput(found["live"], many=True).data,
-                "upcoming": SpaceOutput(found["upcoming"], many=True).data,
-            }
-        )
+        return Response(DirectoryOutput(found).data)
 
     @extend_schema(request=SpaceInput, responses={201: SpaceOutput})
     def post(self, request):
@@ -232,7 +237,7 @@ class HandApi(APIView):
         services.hand_raise(participant=_my_seat(request, space))
         return _snapshot(request, space)
 
-    @extend_schema(request=None, responses=SnapshotOutput)
+    @extend_schema(request=None, responses={200: SnapshotOutput})
     def delete(self, request, code):
         """Lower one's hand."""
         space = _space(code)
@@ -271,6 +276,7 @@ class ParticipantActionApi(APIView):
 
 class ReactionApi(APIView):
     permission_classes = [BrowserSession]
+    rate_limited = True
 
     @extend_schema(request=ReactionInput, responses={202: None})
     def post(self, request, code):
@@ -300,7 +306,7 @@ class PinsApi(APIView):
 class PinDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses=SnapshotOutput)
+    @extend_schema(request=None, responses={200: SnapshotOutput})
     def delete(self, request, code, tweet_id):
         """Unpin a tweet."""
         space = _space(code)
@@ -318,9 +324,9 @@ urlpatterns = [
     path("spaces/<str:code>/hand/", HandApi.as_view(), name="api-space-hand"),
     path("spaces/<str:code>/reactions/", ReactionApi.as_view(), name="api-space-reactions"),
     path("spaces/<str:code>/pins/", PinsApi.as_view(), name="api-space-pins"),
-    path("spaces/<str:code>/pins/<int:tweet_id>/", PinDetailApi.as_view(), name="api-space-pin"),
+    path("spaces/<str:code>/pins/<id:tweet_id>/", PinDetailApi.as_view(), name="api-space-pin"),
     path(
-        "spaces/<str:code>/participants/<int:participant_id>/<str:action>/",
+        "spaces/<str:code>/participants/<id:participant_id>/<str:action>/",
         ParticipantActionApi.as_view(),
         name="api-space-participant-action",
     ),

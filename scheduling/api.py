@@ -7,6 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import RowIdField
 from core.forms import row_id
 from rooms.api import SpaceOutput
 from rooms.models import Space
@@ -50,8 +51,26 @@ class NotificationOutput(serializers.Serializer):
     read_at = serializers.DateTimeField(allow_null=True)
 
 
+class NotificationPageOutput(serializers.Serializer):
+    unread = serializers.IntegerField()
+    notifications = NotificationOutput(many=True)
+
+
+class MarkedOutput(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many were unread.")
+    unread = serializers.IntegerField()
+
+
+class SubscribedOutput(serializers.Serializer):
+    subscribed = serializers.BooleanField()
+
+
+class RemovedOutput(serializers.Serializer):
+    removed = serializers.IntegerField(help_text="How many subscriptions were forgotten.")
+
+
 class ReadInput(serializers.Serializer):
-    id = serializers.IntegerField(required=False, help_text="One notification; all without.")
+    id = RowIdField(required=False, help_text="One notification; all without.")
 
 
 class PushKeysInput(serializers.Serializer):
@@ -71,7 +90,7 @@ class PushEndpointInput(serializers.Serializer):
 class PushSubscriptionsApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=PushSubscriptionInput, responses={201: None})
+    @extend_schema(request=PushSubscriptionInput, responses={201: SubscribedOutput})
     def post(self, request):
         """Register this browser's push subscription (from PushManager.subscribe)."""
         data = PushSubscriptionInput(data=request.data)
@@ -83,7 +102,7 @@ class PushSubscriptionsApi(APIView):
         )
         return Response({"subscribed": True}, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=PushEndpointInput, responses={200: None})
+    @extend_schema(request=PushEndpointInput, responses={200: RemovedOutput})
     def delete(self, request):
         """Forget this browser's push subscription."""
         data = PushEndpointInput(data=request.data)
@@ -119,7 +138,7 @@ class ScheduledSpaceApi(APIView):
         )
         return Response(SpaceOutput(space).data)
 
-    @extend_schema(request=None, responses=SpaceOutput)
+    @extend_schema(request=None, responses={200: SpaceOutput})
     def delete(self, request, code):
         """The host cancels a scheduled Space; everyone with a reminder is told."""
         space = services.space_cancel(space=space_get(code), actor=request.user)
@@ -147,7 +166,7 @@ class ReminderApi(APIView):
         services.reminder_set(space=space, user=request.user)
         return Response(_reminder_state(request, space))
 
-    @extend_schema(request=None, responses=ReminderOutput)
+    @extend_schema(request=None, responses={200: ReminderOutput})
     def delete(self, request, code):
         """Forget my reminder for this Space."""
         space = space_get(code)
@@ -158,26 +177,20 @@ class ReminderApi(APIView):
 class NotificationListApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(
-        parameters=[OpenApiParameter("before", int)], responses=NotificationOutput(many=True)
-    )
+    @extend_schema(parameters=[OpenApiParameter("before", int)], responses=NotificationPageOutput)
     def get(self, request):
         """My notifications, newest first, 30 at a time (?before=<id> for older ones)."""
         items = selectors.notifications(
             request.user, before=row_id(request.query_params.get("before"))
         )
-        return Response(
-            {
-                "unread": selectors.unread_count(request.user),
-                "notifications": NotificationOutput(items, many=True).data,
-            }
-        )
+        page = {"unread": selectors.unread_count(request.user), "notifications": items}
+        return Response(NotificationPageOutput(page).data)
 
 
 class NotificationReadApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=ReadInput, responses={200: None})
+    @extend_schema(request=ReadInput, responses=MarkedOutput)
     def post(self, request):
         """Mark one notification, or all of them, as read."""
         data = ReadInput(data=request.data)

@@ -13,6 +13,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 import accounts.routing  # noqa: E402
 import rooms.routing  # noqa: E402
+from core.middleware import BodyLimitMiddleware  # noqa: E402
 
 websocket_urlpatterns = [
     *accounts.routing.websocket_urlpatterns,
@@ -21,7 +22,7 @@ websocket_urlpatterns = [
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimitMiddleware(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -1,14 +1,15 @@
 """REST API for tweets and the home timeline."""
 
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import UserOutput
+from accounts.api import PersonOutput
 from accounts.selectors import user_get_by_handle
+from core.api import RowIdField
 from timeline import selectors, services
 from timeline.models import TWEET_MAX_LENGTH
 
@@ -16,11 +17,19 @@ from timeline.models import TWEET_MAX_LENGTH
 class TweetOutput(serializers.Serializer):
     id = serializers.IntegerField()
     text = serializers.CharField()
-    author = UserOutput()
+    author = PersonOutput()
     reply_to = serializers.IntegerField(source="reply_to_id", allow_null=True)
     created_at = serializers.DateTimeField()
     reply_count = serializers.IntegerField()
     url = serializers.CharField(source="get_absolute_url")
+
+
+class TweetDetailOutput(TweetOutput):
+    replies = serializers.SerializerMethodField()
+
+    @extend_schema_field(TweetOutput(many=True))
+    def get_replies(self, tweet):
+        return TweetOutput(self.context["replies"], many=True).data
 
 
 class TweetPageOutput(serializers.Serializer):
@@ -33,17 +42,22 @@ class TweetInput(serializers.Serializer):
     text = serializers.CharField(
         allow_blank=True, trim_whitespace=False, max_length=TWEET_MAX_LENGTH * 4
     )
-    reply_to = serializers.IntegerField(required=False, allow_null=True)
+    reply_to = RowIdField(required=False, allow_null=True)
 
 
 def _page_response(page):
     return Response(TweetPageOutput({"results": page.tweets, "next_before": page.next_before}).data)
 
 
-BEFORE = OpenApiParameter("before", int, description="Cursor: the next_before of the last page.")
+BEFORE = OpenApiParameter(
+    "before", int, description="Cursor: the next_before of the last page (a positive id)."
+)
 
 
 class TweetListApi(APIView):
+    looks_up = True  # the author, or the tweet replied to: 404 when hidden or missing
+    rate_limited = True  # posting
+
     @extend_schema(
         operation_id="tweets_list",
         parameters=[OpenApiParameter("author", str, required=True), BEFORE],
@@ -82,14 +96,12 @@ class TweetListApi(APIView):
 
 
 class TweetDetailApi(APIView):
-    @extend_schema(operation_id="tweets_retrieve", responses=TweetOutput)
+    @extend_schema(operation_id="tweets_retrieve", responses=TweetDetailOutput)
     def get(self, request, tweet_id):
         """A tweet with its replies."""
         tweet = selectors.tweet_get(tweet_id=tweet_id, viewer=request.user)
         replies = selectors.tweet_replies(tweet=tweet, viewer=request.user)
-        return Response(
-            {**TweetOutput(tweet).data, "replies": TweetOutput(replies, many=True).data}
-        )
+        return Response(TweetDetailOutput(tweet, context={"replies": replies}).data)
 
 
 class HomeTimelineApi(APIView):
@@ -105,6 +117,6 @@ class HomeTimelineApi(APIView):
 
 urlpatterns = [
     path("tweets/", TweetListApi.as_view(), name="api-tweets"),
-    path("tweets/<int:tweet_id>/", TweetDetailApi.as_view(), name="api-tweet"),
+    path("tweets/<id:tweet_id>/", TweetDetailApi.as_view(), name="api-tweet"),
     path("timeline/home/", HomeTimelineApi.as_view(), name="api-home-timeline"),
 ]

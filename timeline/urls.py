@@ -7,5 +7,5 @@ app_name = "timeline"
 urlpatterns = [
     path("", views.home, name="home"),
     path("tweets/", views.tweet_create, name="tweet_create"),
-    path("tweets/<int:tweet_id>/", views.tweet_detail, name="tweet"),
+    path("tweets/<id:tweet_id>/", views.tweet_detail, name="tweet"),
 ]

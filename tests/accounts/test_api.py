@@ -18,8 +18,20 @@ def test_it_issues_a_token_that_authenticates(api, alice, password):
 def test_me_needs_credentials(api, db):
     response = api.get("/api/me/")
 
-    assert response.status_code in (401, 403)
-    assert response.json()["detail"] == "Authentication credentials were not provided."
+    assert (response.status_code, response["WWW-Authenticate"]) == (401, "Token")
+    assert response.json() == {
+        "detail": "Authentication credentials were not provided.",
+        "code": "not_authenticated",
+    }
+
+
+def test_a_bad_token_is_a_401_that_says_how_to_authenticate(api, db):
+    api.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+
+    response = api.get("/api/spaces/")
+
+    assert (response.status_code, response["WWW-Authenticate"]) == (401, "Token")
+    assert response.json() == {"detail": "Invalid token.", "code": "authentication_failed"}
 
 
 def test_it_updates_the_profile(alice_api, alice):

@@ -35,7 +35,7 @@ def test_a_bad_space_is_a_400_with_the_reason(alice_api, data, errors):
 def test_anonymous_callers_cannot_create(api, db):
     response = api.post("/api/spaces/", {"title": "x"}, format="json")
 
-    assert response.status_code == 403
+    assert (response.status_code, response["WWW-Authenticate"]) == (401, "Token")
     assert response.json()["detail"] == "Authentication credentials were not provided."
     assert Space.objects.count() == 0
 
