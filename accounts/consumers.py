@@ -1,24 +1,18 @@
 """ws/me/: one socket per open page of a signed-in person, for personal events."""
 
-import time
-
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.translation import gettext as _
 
-from accounts.models import Follow
 from core.consumers import FanOutEventsMixin, SocketMixin
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_RATE_LIMITED = 4429
 MAX_FRAME_BYTES = 4096
 MAX_STRIKES = 10
-LIVE_BAR_GROUP = "livebar"
-FOLLOWING_TTL = 30  # seconds a socket trusts its copy of whom the person follows
 
 
 class MeConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
-    fan_out_events = frozenset({"notification.new"})
+    fan_out_events = frozenset({"notification.new", "livebar.changed"})
     # Per person, across their sockets and reconnects, as (frames, seconds); every frame
     # counts, refused ones too.
     rate_limits = {"connect": (30, 60), "frame": (20, 10)}
@@ -42,16 +36,13 @@ class MeConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_RATE_LIMITED)
             return
         self.group_name = user.group_name
-        await self.channel_layer.group_add(self.group_name, self.channel_name)
-        await self.channel_layer.group_add(LIVE_BAR_GROUP, self.channel_name)
-        await self._load_following()
+        await self.group_join(self.group_name)
         await self.accept()
 
     async def disconnect(self, code):
         """Leave the personal group."""
         if getattr(self, "group_name", None):
-            await self.channel_layer.group_discard(self.group_name, self.channel_name)
-            await self.channel_layer.group_discard(LIVE_BAR_GROUP, self.channel_name)
+            await self.group_leave(self.group_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """Answer pings; refuse anything else with an error frame."""
@@ -91,15 +82,6 @@ class MeConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
         )
 
     async def livebar_changed(self, event):
-        """Tell the page to refresh its live bar when it concerns someone the person follows."""
-        if time.monotonic() - self.following_loaded_at > FOLLOWING_TTL:
-            await self._load_following()
-        if self.following.intersection(event["user_ids"]):
-            await self.send_json({"type": "livebar.changed", "space": event["space"]})
-
-    async def _load_following(self):
-        user = self.scope["user"]
-        self.following = await database_sync_to_async(
-            lambda: set(Follow.objects.filter(follower=user).values_list("followee_id", flat=True))
-        )()
-        self.following_loaded_at = time.monotonic()
+        """Tell the page to refresh its live bar: a Space of someone the person follows
+        changed (rooms.services worked out who, so every frame here is for this person)."""
+        await self.send_json({"type": "livebar.changed", "space": event["space"]})

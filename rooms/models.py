@@ -79,6 +79,8 @@ class Space(models.Model):
     scheduled_for = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # When the Space ends by itself because its host has been away (the room was told).
+    ending_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # The number of the last real-time event sent for this Space (DESIGN §3).
     seq = models.PositiveBigIntegerField(default=0)

@@ -1,9 +1,11 @@
 """Reads for Spaces: the page, the snapshot, the directory, the dashboard and the live bar."""
 
+from collections.abc import Iterable
+
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from accounts.models import Follow
+from accounts.models import Block, Follow, User
 from accounts.selectors import hidden_user_ids
 from rooms.models import Participant, PinnedTweet, Space
 
@@ -64,10 +66,18 @@ def hands(space: Space) -> list[dict]:
     return [participant_public(p) for p in raised]
 
 
+def people_present(path: str = "") -> Count:
+    """How many people are in a Space now: seats not let go, never sockets. The one count
+    behind the room's "N listening" (`counts`) and every list of Spaces (the live bar,
+    the directory, the dashboard), so that they always agree. `path` leads from the rows
+    counted over to the participants ("participants__" from Spaces)."""
+    return Count(f"{path}pk", filter=Q(**{f"{path}left_at__isnull": True}))
+
+
 def counts(space: Space) -> dict:
     """Everyone present is counted; only those who chose to be are listed."""
     return present(space).aggregate(
-        total=Count("pk"), listed=Count("pk", filter=Q(listed=True) | ~Q(role="listener"))
+        total=people_present(), listed=Count("pk", filter=Q(listed=True) | ~Q(role="listener"))
     )
 
 
@@ -113,6 +123,17 @@ def space_snapshot(space: Space, me: Participant | None = None) -> dict:
     }
 
 
+def removed_from(space: Space, *, user=None, anon_id: str = "") -> bool:
+    """Whether a host or co-host removed this person (or anonymous browser) from this Space."""
+    if user is not None and user.is_authenticated:
+        seat = Q(user=user)
+    elif anon_id:
+        seat = Q(anon_id=anon_id)
+    else:
+        return False
+    return Participant.objects.filter(seat, space=space, removed_at__isnull=False).exists()
+
+
 def participant_for(space: Space, *, user=None, anon_id: str = "") -> Participant | None:
     """The seat of a signed-in person or an anonymous browser in this Space, if any."""
     if user is not None and user.is_authenticated:
@@ -123,9 +144,7 @@ def participant_for(space: Space, *, user=None, anon_id: str = "") -> Participan
 
 
 def with_listener_count(queryset: QuerySet) -> QuerySet:
-    return queryset.annotate(
-        listener_count=Count("participants", filter=Q(participants__left_at__isnull=True))
-    )
+    return queryset.annotate(listener_count=people_present("participants__"))
 
 
 def directory(*, query: str = "", viewer=None) -> dict:
@@ -195,6 +214,46 @@ def live_bar(viewer) -> list[Space]:
         .order_by("-started_at")[:20]
     )
     return list(spaces)
+
+
+def live_bar_recipients(
+    *, host_id: int, subject_ids: Iterable[int], after: int = 0, limit: int = 1000
+) -> list[int]:
+    """Whose live bar a change of this Space may change, in one query: its host and the
+    people on (or just off) its stage, and their followers; never anyone who blocked the
+    host or whom the host blocked. Ids above `after`, ascending, at most `limit`."""
+    subject_ids = {host_id, *subject_ids}
+    followers = Follow.objects.filter(followee_id__in=subject_ids).values("follower_id")
+    blocking_host = Block.objects.filter(blocked_id=host_id).values("blocker_id")
+    blocked_by_host = Block.objects.filter(blocker_id=host_id).values("blocked_id")
+    return list(
+        User.objects.filter(Q(pk__in=subject_ids) | Q(pk__in=followers), pk__gt=after)
+        .exclude(pk__in=blocking_host)
+        .exclude(pk__in=blocked_by_host)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def live_audiences() -> dict[int, tuple[str, int, int]]:
+    """Every live Space's code, host and number of people present, by Space id."""
+    live = with_listener_count(Space.objects.filter(state=Space.State.LIVE).order_by())
+    rows = live.values_list("pk", "code", "host_id", "listener_count")
+    return {pk: (code, host_id, total) for pk, code, host_id, total in rows}
+
+
+def stage_user_ids(space_ids: Iterable[int]) -> dict[int, set[int]]:
+    """The signed-in people on the stage of each of these Spaces, by Space id."""
+    people: dict[int, set[int]] = {space_id: set() for space_id in space_ids}
+    rows = Participant.objects.filter(
+        space_id__in=people,
+        left_at__isnull=True,
+        role__in=Participant.STAGE_ROLES,
+        user__isnull=False,
+    ).values_list("space_id", "user_id")
+    for space_id, user_id in rows:
+        people[space_id].add(user_id)
+    return people
 
 
 def manageable_space(*, code: str, user) -> Space:

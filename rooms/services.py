@@ -9,6 +9,8 @@ import time
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -16,10 +18,12 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Follow
+from accounts.models import Follow, User
 from accounts.selectors import is_blocked_between
+from core import events as core_events
 from core.errors import NotAllowed
 from core.events import broadcast_on_commit, group_send
+from core.forms import row_id
 from core.ratelimit import rate_limit
 from rooms import selectors
 from rooms.errors import SpaceError
@@ -42,8 +46,12 @@ from rooms.signals import space_started
 from timeline.selectors import tweet_get
 
 Role = Participant.Role
-LIVE_BAR_GROUP = "livebar"
 PRESENCE_TIMEOUT = timedelta(seconds=30)
+# The room hears this long before a Space whose host is away ends by itself.
+HOST_AWAY_NOTICE = 60
+# Live-bar frames per task run, and Spaces looked at per beat run: bounded work.
+LIVE_BAR_BATCH = 1000
+SWEEP_BATCH = 100
 
 
 # Events ----------------------------------------------------------------------------------
@@ -59,17 +67,28 @@ def _emit(space: Space, event: str, **data) -> int:
     return space.seq
 
 
-def _emit_stage(space: Space, event: str, **data) -> None:
-    """A stage change: the new stage, raised hands and counts travel with the event."""
+def _named(seat: Participant) -> dict:
+    """Who an event is about: their id, and while they are still in the Space what the room
+    may know of them (role and listed included), so that a page moving someone off the
+    stage can put them in the Listeners list without a snapshot."""
+    if seat.left_at is not None:
+        return {"participant_id": seat.pk}
+    return {"participant_id": seat.pk, "participant": selectors.participant_public(seat)}
+
+
+def _emit_stage(space: Space, event: str, seat: Participant | None = None, **data) -> None:
+    """A stage change: the new stage, raised hands and counts travel with the event, and
+    the person it is about when it names one."""
     _emit(
         space,
         event,
         stage=selectors.stage(space),
         hands=selectors.hands(space),
         counts=selectors.counts(space),
+        **(_named(seat) if seat is not None else {}),
         **data,
     )
-    _live_bar_changed(space)
+    _live_bar_changed(space, also=[seat.user_id] if seat is not None and seat.user_id else [])
 
 
 def _emit_listed(space: Space, event: str, participant: Participant, **data) -> None:
@@ -85,18 +104,30 @@ def _emit_listed(space: Space, event: str, participant: Participant, **data) -> 
     )
 
 
-def _live_bar_changed(space: Space) -> None:
-    """Tell the followers' live bars that this Space's host or stage changed."""
-    user_ids = set(
-        selectors.present(space)
-        .filter(role__in=Participant.STAGE_ROLES, user__isnull=False)
-        .values_list("user_id", flat=True)
+def _live_bar_changed(space: Space, also: Iterable[int] = ()) -> None:
+    """Once committed, tell the live bars of the host, of the people on the stage and of
+    their followers that this Space changed. `also`: people who just left the stage, whose
+    followers' bars must drop the Space. The stage is read now, as the change left it; the
+    fan-out runs in batches from a task, off the request."""
+    # rooms.tasks imports this module to call it.
+    from rooms.tasks import notify_live_bars
+
+    subjects = selectors.stage_user_ids([space.pk])[space.pk] | set(also)
+    notify_live_bars.delay_on_commit(space.pk, space.code, space.host_id, sorted(subjects))
+
+
+def live_bars_notify(
+    *, space_code: str, host_id: int, subject_ids: list[int], after: int = 0, batch=LIVE_BAR_BATCH
+) -> int:
+    """Send `livebar.changed` to the personal group of one batch of the people whose live
+    bar shows (or showed) this Space; return the last id sent when more may remain, else 0.
+    Runs after commit (a task), so it sends at once."""
+    recipients = selectors.live_bar_recipients(
+        host_id=host_id, subject_ids=subject_ids, after=after, limit=batch
     )
-    user_ids.add(space.host_id)
-    broadcast_on_commit(
-        LIVE_BAR_GROUP,
-        {"type": "livebar.changed", "space": space.code, "user_ids": sorted(user_ids)},
-    )
+    event = {"type": "livebar.changed", "space": space_code}
+    core_events.group_send_many([(User.group_name_for(pk), event) for pk in recipients])
+    return recipients[-1] if len(recipients) == batch else 0
 
 
 # Helpers ---------------------------------------------------------------------------------
@@ -116,18 +147,29 @@ def _require_live(space: Space) -> None:
         raise SpaceError(_("This Space has not started yet."), code="space_not_live")
 
 
+def _row_id(raw) -> int | None:
+    """An id from a frame or a request: a whole number a row can have, else None. JSON's
+    true is no id (Python takes it for 1), and past 64 bits PostgreSQL's driver raises
+    OverflowError instead of finding nothing."""
+    if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+        return None
+    return row_id(raw)
+
+
 def _seat(space: Space, participant_id) -> Participant:
     """A present participant of this Space, by id."""
-    try:
-        return (
-            Participant.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .get(pk=participant_id, space=space, left_at__isnull=True)
-        )
-    except (Participant.DoesNotExist, ValueError, TypeError):
-        raise SpaceError(
-            _("That person is not in this Space."), code="no_such_participant"
-        ) from None
+    pk = _row_id(participant_id)
+    seat = (
+        Participant.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(pk=pk, space=space, left_at__isnull=True)
+        .first()
+        if pk is not None
+        else None
+    )
+    if seat is None:
+        raise SpaceError(_("That person is not in this Space."), code="no_such_participant")
+    return seat
 
 
 def _fresh(participant: Participant) -> Participant:
@@ -264,6 +306,12 @@ def space_end(*, space: Space, actor) -> Space:
     _lock(space)
     if space.state != Space.State.LIVE:
         raise SpaceError(_("This Space is not live."), code="space_not_live")
+    _end(space)
+    return space
+
+
+def _end(space: Space) -> None:
+    """End a live Space whose row is locked: everyone leaves, the room and live bars hear."""
     space.state = Space.State.ENDED
     space.ended_at = timezone.now()
     space.save(update_fields=["state", "ended_at"])
@@ -272,7 +320,79 @@ def space_end(*, space: Space, actor) -> Space:
     selectors.present(space).update(left_at=space.ended_at, hand_raised_at=None, invited_at=None)
     _emit(space, "space.ended", state=space.state)
     media_command("close_room", space_id=space.pk)
-    return space
+
+
+# The host away ---------------------------------------------------------------------------
+
+
+def host_away_check(*, batch: int = SWEEP_BATCH) -> int:
+    """Warn the rooms whose host has been away for HOST_AWAY_GRACE, and end those warned
+    HOST_AWAY_NOTICE seconds ago (beat, every 10 s); return how many Spaces were acted on.
+    Each Space is handled in a transaction of its own that checks again under its lock, so
+    two runs at once, or one run twice, warn and end each Space once."""
+    now = timezone.now()
+    away_since = now - timedelta(seconds=settings.HOST_AWAY_GRACE)
+    live = Space.objects.filter(state=Space.State.LIVE).order_by("pk")
+    to_warn = live.filter(
+        ending_at__isnull=True,
+        participants__role=Role.HOST,
+        participants__left_at__lte=away_since,
+    ).values_list("pk", flat=True)[:batch]
+    to_end = live.filter(ending_at__lte=now).values_list("pk", flat=True)[:batch]
+    warned = sum(space_host_away_warn(space_id=pk) for pk in to_warn)
+    ended = sum(space_host_away_end(space_id=pk) for pk in to_end)
+    return warned + ended
+
+
+def _host_away_since(space: Space):
+    """When the host's seat was let go, or None while the host is in the room."""
+    return (
+        Participant.objects.filter(space=space, role=Role.HOST)
+        .values_list("left_at", flat=True)
+        .first()
+    )
+
+
+@transaction.atomic
+def space_host_away_warn(*, space_id: int) -> bool:
+    """Tell the room that the Space ends in a minute because its host has been away."""
+    space = _lock(Space(pk=space_id))
+    left_at = _host_away_since(space)
+    grace = timedelta(seconds=settings.HOST_AWAY_GRACE)
+    if (
+        space.state != Space.State.LIVE
+        or space.ending_at is not None
+        or left_at is None
+        or left_at > timezone.now() - grace
+    ):
+        return False
+    space.ending_at = timezone.now() + timedelta(seconds=HOST_AWAY_NOTICE)
+    space.save(update_fields=["ending_at"])
+    _emit(space, "space.ending_soon", reason="host_away", seconds=HOST_AWAY_NOTICE)
+    return True
+
+
+@transaction.atomic
+def space_host_away_end(*, space_id: int) -> bool:
+    """End a Space whose room was warned a minute ago and whose host is still away."""
+    space = _lock(Space(pk=space_id))
+    if (
+        space.state != Space.State.LIVE
+        or space.ending_at is None
+        or space.ending_at > timezone.now()
+        or _host_away_since(space) is None
+    ):
+        return False
+    _end(space)
+    return True
+
+
+def _host_back(space: Space) -> None:
+    """The host is in the room again (Space locked): a warned room goes on."""
+    if space.ending_at is not None:
+        space.ending_at = None
+        space.save(update_fields=["ending_at"])
+        _emit(space, "space.ending_cancelled")
 
 
 @transaction.atomic
@@ -294,8 +414,14 @@ def speak_policy_set(*, space: Space, actor, policy: str) -> Space:
 @transaction.atomic
 def space_join(*, space: Space, user=None, anon_id: str = "", listed: bool | None = None):
     """Take a seat in a live Space, as a signed-in person or an anonymous browser."""
-    _require_live(space)
     signed_in = user is not None and user.is_authenticated
+    is_host = signed_in and user.pk == space.host_id
+    if is_host:
+        # Queue up behind a host-away end in progress, and see the Space as it left it.
+        _lock(space)
+    _require_live(space)
+    if selectors.removed_from(space, user=user, anon_id=anon_id):
+        raise NotAllowed(_("You were removed from this Space."), "removed")
     if signed_in:
         if SpaceBan.objects.filter(host_id=space.host_id, user=user).exists():
             raise NotAllowed(_("The host has removed you from their Spaces."), "banned")
@@ -315,6 +441,8 @@ def space_join(*, space: Space, user=None, anon_id: str = "", listed: bool | Non
             )
     except IntegrityError:
         seat, created = Participant.objects.select_for_update().get(**lookup), False
+    if is_host:
+        _host_back(space)
     if not created and seat.left_at is None:
         seat.last_seen_at = now
         seat.save(update_fields=["last_seen_at"])
@@ -353,17 +481,19 @@ def space_leave(*, participant: Participant) -> None:
     else:
         seat.save()
     if was_on_stage:
-        _emit_stage(space, "stage.left", participant_id=seat.pk)
+        _emit_stage(space, "stage.left", seat)
     elif seat.listed:
         _emit_listed(space, "audience.left", seat)
     media_command("remove", space_id=space.pk, participant_id=seat.pk)
 
 
-def participant_seen(*, participant: Participant) -> None:
-    """A heartbeat: the participant's page is still open."""
-    Participant.objects.filter(pk=participant.pk, left_at__isnull=True).update(
+def participant_seen(*, participant: Participant) -> bool:
+    """A heartbeat: the participant's page is still open. False when the seat was let go
+    meanwhile (the presence sweep after a long silence): the page must join again."""
+    seen = Participant.objects.filter(pk=participant.pk, left_at__isnull=True).update(
         last_seen_at=timezone.now()
     )
+    return seen == 1
 
 
 def presence_sweep() -> int:
@@ -379,6 +509,27 @@ def presence_sweep() -> int:
     for space_id in {seat.space_id for seat in gone}:
         counts_announce(space_id=space_id)
     return len(gone)
+
+
+def live_bar_counts_refresh(*, batch: int = SWEEP_BATCH) -> int:
+    """Refresh the live bars showing a Space whose audience grew or shrank since they were
+    last told (beat): the bars re-read the same count as the room (`people_present`).
+    Coarse on purpose: every open home page of every follower re-fetches its bar, so at
+    most once per run and Space, and at most `batch` Spaces per run (the rest next run)."""
+    audiences = selectors.live_audiences()
+    keys = {pk: f"rooms:livebar-total:{pk}" for pk in audiences}
+    told = cache.get_many(keys.values())
+    changed = [pk for pk, (_c, _h, total) in audiences.items() if told.get(keys[pk]) != total]
+    changed = sorted(changed)[:batch]
+    # rooms.tasks imports this module to call it.
+    from rooms.tasks import notify_live_bars
+
+    stages = selectors.stage_user_ids(changed)
+    for pk in changed:
+        code, host_id, _total = audiences[pk]
+        notify_live_bars.delay(pk, code, host_id, sorted(stages[pk]))
+    cache.set_many({keys[pk]: audiences[pk][2] for pk in changed}, timeout=3600)
+    return len(changed)
 
 
 def counts_announce(*, space_id: int) -> None:
@@ -443,7 +594,7 @@ def hand_raise(*, participant: Participant) -> Participant:
         seat.hand_raised_at = timezone.now()
         seat.listed = True
         seat.save(update_fields=["hand_raised_at", "listed"])
-        _emit_stage(space, "hands.raised", participant_id=seat.pk)
+        _emit_stage(space, "hands.raised", seat)
     return seat
 
 
@@ -454,7 +605,7 @@ def hand_lower(*, participant: Participant) -> Participant:
     if seat.hand_raised_at is not None:
         seat.hand_raised_at = None
         seat.save(update_fields=["hand_raised_at"])
-        _emit_stage(seat.space, "hands.lowered", participant_id=seat.pk)
+        _emit_stage(seat.space, "hands.lowered", seat)
     return seat
 
 
@@ -469,7 +620,7 @@ def request_approve(*, space: Space, actor, participant_id) -> Participant:
         raise SpaceError(_("This person has not asked to speak."), code="no_request")
     _stage_room(space, Role.SPEAKER)
     _to_stage(seat, Role.SPEAKER)
-    _emit_stage(space, "stage.speaker_added", participant_id=seat.pk)
+    _emit_stage(space, "stage.speaker_added", seat)
     return seat
 
 
@@ -482,7 +633,7 @@ def request_decline(*, space: Space, actor, participant_id) -> Participant:
         raise SpaceError(_("This person has not asked to speak."), code="no_request")
     seat.hand_raised_at = None
     seat.save(update_fields=["hand_raised_at"])
-    _emit_stage(space, "hands.declined", participant_id=seat.pk)
+    _emit_stage(space, "hands.declined", seat)
     return seat
 
 
@@ -500,7 +651,7 @@ def speaker_invite(*, space: Space, actor, participant_id) -> Participant:
     _stage_room(space, Role.SPEAKER)
     seat.invited_at = timezone.now()
     seat.save(update_fields=["invited_at"])
-    _emit(space, "stage.invited", participant_id=seat.pk)
+    _emit(space, "stage.invited", **_named(seat))
     return seat
 
 
@@ -515,11 +666,11 @@ def invite_answer(*, participant: Participant, accept: bool) -> Participant:
     if not accept:
         seat.invited_at = None
         seat.save(update_fields=["invited_at"])
-        _emit(space, "stage.invite_declined", participant_id=seat.pk)
+        _emit(space, "stage.invite_declined", **_named(seat))
         return seat
     _stage_room(space, Role.SPEAKER)
     _to_stage(seat, Role.SPEAKER)
-    _emit_stage(space, "stage.speaker_added", participant_id=seat.pk)
+    _emit_stage(space, "stage.speaker_added", seat)
     return seat
 
 
@@ -534,7 +685,7 @@ def speaker_demote(*, space: Space, actor, participant_id) -> Participant:
     if seat.role != Role.SPEAKER:
         raise SpaceError(_("Only speakers can be moved back to listening."), code="not_speaker")
     _to_audience(seat)
-    _emit_stage(space, "stage.speaker_removed", participant_id=seat.pk)
+    _emit_stage(space, "stage.speaker_removed", seat)
     _microphone_off(seat)
     return seat
 
@@ -550,7 +701,7 @@ def speaker_mute(*, space: Space, actor, participant_id) -> Participant:
         raise SpaceError(_("Only people on the stage can be muted."), code="not_on_stage")
     seat.muted_by_host = True
     seat.save(update_fields=["muted_by_host"])
-    _emit_stage(space, "stage.muted", participant_id=seat.pk)
+    _emit_stage(space, "stage.muted", seat)
     media_command("mute", space_id=space.pk, participant_id=seat.pk, muted=True)
     return seat
 
@@ -565,7 +716,7 @@ def self_mute_set(*, participant: Participant, muted: bool) -> Participant:
     if not muted:
         seat.muted_by_host = False
     seat.save(update_fields=["self_muted", "muted_by_host"])
-    _emit_stage(seat.space, "stage.muted" if muted else "stage.unmuted", participant_id=seat.pk)
+    _emit_stage(seat.space, "stage.muted" if muted else "stage.unmuted", seat)
     media_command("mute", space_id=seat.space_id, participant_id=seat.pk, muted=muted)
     return seat
 
@@ -579,7 +730,7 @@ def stage_leave(*, participant: Participant) -> Participant:
     if not seat.on_stage:
         raise SpaceError(_("You are not on the stage."), code="not_on_stage")
     _to_audience(seat)
-    _emit_stage(seat.space, "stage.speaker_removed", participant_id=seat.pk)
+    _emit_stage(seat.space, "stage.speaker_removed", seat)
     _microphone_off(seat)
     return seat
 
@@ -593,12 +744,12 @@ def participant_remove(*, space: Space, actor, participant_id, ban: bool = False
         raise NotAllowed(_("You cannot remove this person."), "cannot_remove")
     if seat.role == Role.COHOST and mine.role != Role.HOST:
         raise NotAllowed(_("Only the host can remove a co-host."), "not_host")
-    seat.left_at = timezone.now()
+    seat.left_at = seat.removed_at = timezone.now()
     _to_audience(seat)
     if ban and seat.user_id:
         SpaceBan.objects.get_or_create(host_id=space.host_id, user_id=seat.user_id)
     _emit(space, "participant.removed", participant_id=seat.pk, banned=ban)
-    _emit_stage(space, "stage.left", participant_id=seat.pk)
+    _emit_stage(space, "stage.left", seat)
     media_command("remove", space_id=space.pk, participant_id=seat.pk)
     return seat
 
@@ -616,7 +767,7 @@ def cohost_add(*, space: Space, actor, participant_id) -> Participant:
         raise SpaceError(_("This person already hosts this Space."), code="already_cohost")
     _stage_room(space, Role.COHOST)
     _to_stage(seat, Role.COHOST)
-    _emit_stage(space, "stage.cohost_added", participant_id=seat.pk)
+    _emit_stage(space, "stage.cohost_added", seat)
     return seat
 
 
@@ -628,7 +779,7 @@ def cohost_remove(*, space: Space, actor, participant_id) -> Participant:
     if seat.role != Role.COHOST:
         raise SpaceError(_("This person is not a co-host."), code="not_cohost")
     _to_audience(seat)
-    _emit_stage(space, "stage.cohost_removed", participant_id=seat.pk)
+    _emit_stage(space, "stage.cohost_removed", seat)
     _microphone_off(seat)
     return seat
 
@@ -655,9 +806,12 @@ def media_access(*, participant: Participant, publish: bool) -> dict:
 def pin_add(*, space: Space, actor, tweet_id) -> PinnedTweet:
     """A host or co-host pins a tweet at the top of the Space (at most three)."""
     _moderator(space, actor)
+    pk = _row_id(tweet_id)
     try:
-        tweet = tweet_get(tweet_id=int(tweet_id), viewer=actor)
-    except (Http404, TypeError, ValueError):
+        if pk is None:
+            raise Http404
+        tweet = tweet_get(tweet_id=pk, viewer=actor)
+    except Http404:
         raise SpaceError(_("There is no such tweet."), code="no_such_tweet") from None
     _lock(space)
     if space.is_over:
@@ -678,7 +832,8 @@ def pin_add(*, space: Space, actor, tweet_id) -> PinnedTweet:
 def pin_remove(*, space: Space, actor, tweet_id) -> None:
     """A host or co-host unpins a tweet."""
     _moderator(space, actor)
-    deleted, _per_model = PinnedTweet.objects.filter(space=space, tweet_id=tweet_id).delete()
+    pk = _row_id(tweet_id)
+    deleted = pk is not None and PinnedTweet.objects.filter(space=space, tweet_id=pk).delete()[0]
     if not deleted:
         raise SpaceError(_("This tweet is not pinned."), code="not_pinned")
     _emit(space, "pins.changed", pins=selectors.pins(space))

@@ -14,6 +14,32 @@ from tests.rooms.conftest import on_stage, seat, seat_of
 Role = Participant.Role
 
 
+def room_event(space, event, *, seq=None, **data) -> dict:
+    """An event as the room's group gets it (by default the Space's latest)."""
+    seq = seq if seq is not None else Space.objects.get(pk=space.pk).seq
+    return {"type": "space.event", "event": event, "seq": seq, "data": data}
+
+
+def stage_event(space, event, *, seq=None, **data) -> dict:
+    """A stage event: the stage, hands and counts as they are now, and `data`."""
+    now = {
+        "stage": selectors.stage(space),
+        "hands": selectors.hands(space),
+        "counts": selectors.counts(space),
+    }
+    return room_event(space, event, seq=seq, **now, **data)
+
+
+def live_bars(*people, space) -> list:
+    """`livebar.changed` for these people's pages, in the order they are sent (by id)."""
+    event = {"type": "livebar.changed", "space": space.code}
+    return [(person.group_name, event) for person in sorted(people, key=lambda p: p.pk)]
+
+
+def public(space, user) -> dict:
+    return selectors.participant_public(seat_of(space, user))
+
+
 def test_creating_goes_live_with_the_host_on_stage(space, host):
     assert space.state == Space.State.LIVE
     assert [(p["handle"], p["role"]) for p in selectors.stage(space)] == [("host", "host")]
@@ -220,13 +246,17 @@ def test_a_fourth_pin_is_refused(space, host):
 def test_ending_lets_everyone_go_and_tells_the_live_bar(
     space, host, speaker, events, django_capture_on_commit_callbacks
 ):
+    fan = UserFactory(handle="fan")
+    follow_create(follower=fan, followee=speaker)
+
     with django_capture_on_commit_callbacks(execute=True):
         services.space_end(space=space, actor=host)
 
     assert selectors.counts(space)["total"] == 0
-    live_bar = [e for group, e in events if group == "livebar"]
-    assert live_bar[-1]["user_ids"] == sorted([host.pk, speaker.pk])
-    assert [e["event"] for group, e in events if group == space.group_name][-1] == "space.ended"
+    assert events == [
+        *live_bars(host, speaker, fan, space=space),
+        (space.group_name, room_event(space, "space.ended", state="ended")),
+    ]
 
 
 def test_presence_lapses_after_thirty_silent_seconds(space, listener):
@@ -247,3 +277,226 @@ def test_rejoining_after_leaving_comes_back_as_a_listener(space, speaker):
     participant = seat(space, speaker)
 
     assert (participant.role, participant.left_at) == (Role.LISTENER, None)
+
+
+# Who an event is about travels with it (contract 1) ----------------------------------------
+
+
+def test_moving_a_speaker_to_listeners_tells_the_room_they_are_a_listed_listener(
+    space, host, speaker, events, django_capture_on_commit_callbacks
+):
+    participant = seat_of(space, speaker)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.speaker_demote(space=space, actor=host, participant_id=participant.pk)
+
+    moved = public(space, speaker)
+    assert (moved["role"], moved["listed"]) == ("listener", True)
+    assert events == [
+        (
+            space.group_name,
+            stage_event(
+                space, "stage.speaker_removed", participant_id=participant.pk, participant=moved
+            ),
+        ),
+        *live_bars(host, speaker, space=space),
+    ]
+
+
+def _pid(space, user) -> int:
+    return seat_of(space, user).pk
+
+
+def _demote(space, host, user):
+    services.speaker_demote(space=space, actor=host, participant_id=_pid(space, user))
+
+
+def _stage_leave(space, host, user):
+    services.stage_leave(participant=seat_of(space, user))
+
+
+def _cohost_remove(space, host, user):
+    services.cohost_remove(space=space, actor=host, participant_id=_pid(space, user))
+
+
+def _decline(space, host, user):
+    services.hand_raise(participant=seat_of(space, user))
+    services.request_decline(space=space, actor=host, participant_id=_pid(space, user))
+
+
+def _invite_declined(space, host, user):
+    services.speaker_invite(space=space, actor=host, participant_id=_pid(space, user))
+    services.invite_answer(participant=seat_of(space, user), accept=False)
+
+
+def _hand_raise(space, host, user):
+    services.hand_raise(participant=seat_of(space, user))
+
+
+def _mute(space, host, user):
+    services.speaker_mute(space=space, actor=host, participant_id=_pid(space, user))
+
+
+def _unmute(space, host, user):
+    services.self_mute_set(participant=seat_of(space, user), muted=False)
+
+
+def _approve(space, host, user):
+    on_stage(space, user)
+
+
+@pytest.mark.parametrize(
+    ("who", "act", "event", "role"),
+    [
+        ("speaker", _demote, "stage.speaker_removed", "listener"),
+        ("speaker", _stage_leave, "stage.speaker_removed", "listener"),
+        ("cohost", _cohost_remove, "stage.cohost_removed", "listener"),
+        ("listener", _decline, "hands.declined", "listener"),
+        ("listener", _invite_declined, "stage.invite_declined", "listener"),
+        ("listener", _hand_raise, "hands.raised", "listener"),
+        ("speaker", _mute, "stage.muted", "speaker"),
+        ("speaker", _unmute, "stage.unmuted", "speaker"),
+        ("listener", _approve, "stage.speaker_added", "speaker"),
+    ],
+    ids=lambda value: getattr(value, "__name__", "").strip("_") or None,
+)
+def test_every_event_about_someone_present_carries_their_role_and_listing(
+    space, host, request, who, act, event, role, events, django_capture_on_commit_callbacks
+):
+    user = request.getfixturevalue(who)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        act(space, host, user)
+
+    about = [e for group, e in events if group == space.group_name][-1]
+    assert about["event"] == event
+    assert about["data"]["participant_id"] == seat_of(space, user).pk
+    assert about["data"]["participant"] == public(space, user)
+    assert (about["data"]["participant"]["role"], about["data"]["participant"]["listed"]) == (
+        role,
+        True,
+    )
+
+
+def test_an_event_about_someone_who_left_names_them_only(
+    space, speaker, events, django_capture_on_commit_callbacks
+):
+    participant = seat_of(space, speaker)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.space_leave(participant=participant)
+
+    assert events == [
+        (space.group_name, stage_event(space, "stage.left", participant_id=participant.pk)),
+        *live_bars(space.host, speaker, space=space),
+    ]
+
+
+# Removal is for good (contract 2) ----------------------------------------------------------
+
+
+def test_a_removed_listener_is_let_go_for_good_and_the_room_hears_it(
+    space, host, listener, events, django_capture_on_commit_callbacks
+):
+    participant = seat_of(space, listener)
+    before = Space.objects.get(pk=space.pk).seq
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.participant_remove(space=space, actor=host, participant_id=participant.pk)
+
+    participant.refresh_from_db()
+    assert participant.removed_at is not None
+    assert participant.left_at == participant.removed_at
+    assert events == [
+        (
+            space.group_name,
+            room_event(
+                space,
+                "participant.removed",
+                seq=before + 1,
+                participant_id=participant.pk,
+                banned=False,
+            ),
+        ),
+        (
+            space.group_name,
+            stage_event(space, "stage.left", seq=before + 2, participant_id=participant.pk),
+        ),
+        *live_bars(host, listener, space=space),
+    ]
+    assert selectors.removed_from(space, user=listener) is True
+
+
+def test_a_removed_person_cannot_come_back_by_reopening_the_link(space, host, listener):
+    services.participant_remove(space=space, actor=host, participant_id=seat_of(space, listener).pk)
+
+    with pytest.raises(PermissionDenied) as error:
+        seat(space, listener)
+
+    assert (error.value.code, error.value.message) == (
+        "removed",
+        "You were removed from this Space.",
+    )
+    assert seat_of(space, listener).left_at is not None
+
+
+def test_a_removed_anonymous_browser_cannot_come_back_but_another_space_is_open(space, host):
+    browser = seat(space, anon_id="browser-9")
+    services.participant_remove(space=space, actor=host, participant_id=browser.pk)
+    other = services.space_create(host=UserFactory(handle="other"), title="Other show")
+
+    with pytest.raises(PermissionDenied) as error:
+        seat(space, anon_id="browser-9")
+
+    assert error.value.code == "removed"
+    assert selectors.removed_from(space, anon_id="browser-9") is True
+    assert selectors.removed_from(other, anon_id="browser-9") is False
+    assert seat(other, anon_id="browser-9").left_at is None
+
+
+def test_leaving_is_not_being_removed(space, listener):
+    services.space_leave(participant=seat_of(space, listener))
+
+    assert selectors.removed_from(space, user=listener) is False
+    assert seat(space, listener).left_at is None
+
+
+# Heartbeats after a sweep (contract 4) -----------------------------------------------------
+
+
+def test_a_heartbeat_says_whether_the_seat_is_still_held(space, listener):
+    participant = seat_of(space, listener)
+    assert services.participant_seen(participant=participant) is True
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=45)):
+        services.presence_sweep()
+        assert services.participant_seen(participant=participant) is False
+
+    assert seat_of(space, listener).left_at is not None
+    assert seat(space, listener).left_at is None
+    assert services.participant_seen(participant=participant) is True
+
+
+# Ids that no row can have ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [2**70, -(2**70), 2**63, "2" * 30, "abc", None, True, 1.5, [1], {}])
+def test_an_impossible_participant_id_is_no_such_participant(space, host, listener, raw):
+    with pytest.raises(ValidationError) as error:
+        services.speaker_demote(space=space, actor=host, participant_id=raw)
+
+    assert (error.value.code, error.value.messages) == (
+        "no_such_participant",
+        ["That person is not in this Space."],
+    )
+
+
+@pytest.mark.parametrize("raw", [2**70, "9" * 25, "abc", None, True, 1.5])
+def test_an_impossible_tweet_id_is_no_such_tweet(space, host, raw):
+    with pytest.raises(ValidationError) as pinning:
+        services.pin_add(space=space, actor=host, tweet_id=raw)
+    with pytest.raises(ValidationError) as unpinning:
+        services.pin_remove(space=space, actor=host, tweet_id=raw)
+
+    assert (pinning.value.code, unpinning.value.code) == ("no_such_tweet", "not_pinned")
+    assert PinnedTweet.objects.count() == 0
