@@ -12,6 +12,9 @@ from django.conf import settings
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 
 TONE_HZ = 660
+# The live servers that browser tests start (Daphne, a Celery worker) share a queue of
+# their own, so that no other test run's worker takes their tasks, nor theirs another's.
+os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"browser-{os.getpid()}")
 
 
 def write_tone(path, frequency=TONE_HZ, seconds=4.0, rate=48000, amplitude=0.5):
@@ -53,6 +56,49 @@ def _stop(process):
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture
+def celery_worker(daphne_server):
+    """A real Celery worker beside the live Daphne server, on the same database and
+    broker, for what services hand to tasks (the live bar's fan-out, notifications)."""
+    from tests.conftest import _database_url
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.live_settings",
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    queue = os.environ["CELERY_TASK_DEFAULT_QUEUE"]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "spaces_site",
+                "worker",
+                "--pool=solo",
+                "--loglevel=WARNING",
+                "-Q",
+                queue,
+                "-n",
+                f"{queue}@%h",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        time.sleep(2.0)  # connects to the broker
+        if process.poll() is not None:
+            log.seek(0)
+            pytest.fail(f"The Celery worker did not start:\n{log.read().decode()[-3000:]}")
+        yield process
+        _stop(process)
 
 
 @pytest.fixture

@@ -42,11 +42,31 @@ def site(daphne_server):
     }
 
 
-SIGNED_IN = ["/", "/spaces/", "/spaces/mine/", "/spaces/new/", "/spaces/schedule/",
-             "/notifications/", "/settings/notifications/", "/@ada/", "/@ada/followers/",
-             "/settings/profile/", "live", "upcoming", "ended", "tweet"]
-ANONYMOUS = ["/", "/accounts/login/", "/accounts/signup/", "/spaces/", "live", "upcoming",
-             "/no-such-page/"]
+SIGNED_IN = [
+    "/",
+    "/spaces/",
+    "/spaces/mine/",
+    "/spaces/new/",
+    "/spaces/schedule/",
+    "/notifications/",
+    "/settings/notifications/",
+    "/@ada/",
+    "/@ada/followers/",
+    "/settings/profile/",
+    "live",
+    "upcoming",
+    "ended",
+    "tweet",
+]
+ANONYMOUS = [
+    "/",
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/spaces/",
+    "live",
+    "upcoming",
+    "/no-such-page/",
+]
 
 
 @pytest.mark.parametrize("locale", ["en-US", "it-IT"])
@@ -65,4 +85,6 @@ def test_no_page_has_serious_accessibility_problems(browser, daphne_server, site
             if found:
                 problems[f"{who} {path}"] = found
         page.context.close()
-    assert problems == {}, "\n".join(f"{where}:\n  " + "\n  ".join(v) for where, v in problems.items())
+    assert problems == {}, "\n".join(
+        f"{where}:\n  " + "\n  ".join(v) for where, v in problems.items()
+    )

@@ -23,7 +23,9 @@ def _signed_in(browser, base_url, handle):
     return page
 
 
-def test_a_live_space_with_a_host_an_anonymous_listener_and_a_new_speaker(browser, daphne_server):
+def test_a_live_space_with_a_host_an_anonymous_listener_and_a_new_speaker(
+    browser, daphne_server, celery_worker
+):
     call_command("seed_demo", verbosity=0)  # marta follows ada
     host = _signed_in(browser, daphne_server, "ada")
     follower = _signed_in(browser, daphne_server, "marta")

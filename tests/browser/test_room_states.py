@@ -167,7 +167,9 @@ def test_ending_asks_first_then_every_page_shows_the_end_at_the_top(
     for page in (host, grace):
         page.goto(space.get_absolute_url())
         expect(page.locator("#connection-status")).to_have_text("Connected")
-    call(services.hand_raise, participant=Participant.objects.get(space=space, user=people["grace"]))
+    call(
+        services.hand_raise, participant=Participant.objects.get(space=space, user=people["grace"])
+    )
     call(
         services.request_approve,
         space=space,
