@@ -35,7 +35,8 @@ def violations(page) -> list[str]:
           const result = await axe.run(document, { runOnly: { type: "tag", values: tags } });
           return result.violations.map((v) => ({
             id: v.id, impact: v.impact, help: v.help,
-            nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ") + " :: " + (n.failureSummary || "").split("\\n").slice(1, 2).join("")),
+            nodes: v.nodes.slice(0, 5).map((n) =>
+              n.target.join(" ") + " :: " + (n.failureSummary || "").split("\\n")[1]),
           }));
         }""",
         TAGS,
