@@ -51,6 +51,7 @@ PRESENCE_TIMEOUT = timedelta(seconds=30)
 HOST_AWAY_NOTICE = 60
 # Live-bar frames per task run, and Spaces looked at per beat run: bounded work.
 LIVE_BAR_BATCH = 1000
+LIVE_BAR_FIRST = 200  # sent from the request, after commit; the rest from a task
 SWEEP_BATCH = 100
 
 
@@ -107,21 +108,33 @@ def _emit_listed(space: Space, event: str, participant: Participant, **data) -> 
 def _live_bar_changed(space: Space, also: Iterable[int] = ()) -> None:
     """Once committed, tell the live bars of the host, of the people on the stage and of
     their followers that this Space changed. `also`: people who just left the stage, whose
-    followers' bars must drop the Space. The stage is read now, as the change left it; the
-    fan-out runs in batches from a task, off the request."""
-    # rooms.tasks imports this module to call it.
-    from rooms.tasks import notify_live_bars
+    followers' bars must drop the Space. The stage is read now, as the change left it."""
+    subjects = sorted(selectors.stage_user_ids([space.pk])[space.pk] | set(also))
+    args = (space.pk, space.code, space.host_id, subjects)
+    # robust: the change is committed; a failed refresh of the bars must not undo the reply.
+    transaction.on_commit(lambda: live_bars_changed(*args), robust=True)
 
-    subjects = selectors.stage_user_ids([space.pk])[space.pk] | set(also)
-    notify_live_bars.delay_on_commit(space.pk, space.code, space.host_id, sorted(subjects))
+
+def live_bars_changed(space_id: int, space_code: str, host_id: int, subject_ids: list[int]):
+    """Tell the first batch of live bars at once, and queue a task for the rest: a stage
+    change in a popular host's Space must not hold up the moderator's frame."""
+    last = live_bars_notify(
+        space_code=space_code, host_id=host_id, subject_ids=subject_ids, batch=LIVE_BAR_FIRST
+    )
+    if last:
+        # rooms.tasks imports this module to call it.
+        from rooms.tasks import notify_live_bars
+
+        notify_live_bars.delay(space_id, space_code, host_id, subject_ids, last)
 
 
 def live_bars_notify(
-    *, space_code: str, host_id: int, subject_ids: list[int], after: int = 0, batch=LIVE_BAR_BATCH
+    *, space_code: str, host_id: int, subject_ids: list[int], after: int = 0, batch: int = 0
 ) -> int:
     """Send `livebar.changed` to the personal group of one batch of the people whose live
     bar shows (or showed) this Space; return the last id sent when more may remain, else 0.
     Runs after commit (a task), so it sends at once."""
+    batch = batch or LIVE_BAR_BATCH
     recipients = selectors.live_bar_recipients(
         host_id=host_id, subject_ids=subject_ids, after=after, limit=batch
     )
