@@ -1,5 +1,7 @@
 """What every socket shares: sends that stop at the close, and rate limits per person."""
 
+import asyncio
+import contextlib
 import logging
 
 from asgiref.sync import sync_to_async
@@ -43,7 +45,9 @@ class SocketMixin:
 
     A room event can reach a socket between its close (ours or the page's) and the
     disconnect that follows: Daphne then raises, and the whole consumer used to die with a
-    traceback. Such a frame has nobody to go to, so it is dropped.
+    traceback. Such a frame has nobody to go to, so it is dropped. A consumer that fails
+    all the same, or that Daphne kills for closing too slowly, still leaves its groups and
+    its channel (see _let_go_of_channel); join groups with group_join for that.
 
     Limits live in the shared cache under the person's key, not in the connection, so
     that reconnecting starts no new allowance. `rate_limits` maps a bucket to
@@ -52,6 +56,7 @@ class SocketMixin:
 
     rate_limits: dict[str, tuple[int, int]] = {}
     closed = False
+    joined: frozenset[str] | set[str] = frozenset()
     limit_keys: list[tuple[str, int]] = []
 
     async def __call__(self, scope, receive, send):
@@ -66,7 +71,50 @@ class SocketMixin:
                 self.closed = True
                 logger.debug("Socket %s closed before a frame could reach it", scope["path"])
 
-        return await super().__call__(scope, receive, send_unless_closed)
+        try:
+            return await super().__call__(scope, receive, send_unless_closed)
+        except BaseException:
+            await self._let_go_of_channel()
+            raise
+
+    async def group_join(self, group: str) -> None:
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.joined = {*self.joined, group}
+
+    async def group_leave(self, group: str) -> None:
+        self.joined = self.joined - {group}
+        await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def _let_go_of_channel(self) -> None:
+        """After a crash, or Daphne killing a consumer slow to close, leave the channel layer
+        as a clean exit would: otherwise the process keeps the channel's queue, subscribed
+        to the room's group, filling with every later event of that room, for ever.
+
+        Channels cleans up only when the consumer was waiting on the layer as it stopped;
+        one that stopped while handling a layer event never had its receive cancelled, and
+        the layer treats a cancelled receive as the consumer going away."""
+        layer = getattr(self, "channel_layer", None)
+        channel = getattr(self, "channel_name", None)
+        if layer is None or channel is None:
+            return
+        try:
+            for group in self.joined:
+                await layer.group_discard(group, channel)
+            # channels_redis's pub/sub layer (and the in-memory one) keep a queue per channel;
+            # a receive on a channel they no longer hold would subscribe it afresh.
+            queues = getattr(layer, "channels", None)
+            for _ in range(1000):  # take what is queued until a receive waits, then cancel it
+                if not isinstance(queues, dict) or channel not in queues:
+                    break
+                receiving = asyncio.ensure_future(layer.receive(channel))
+                await asyncio.sleep(0)
+                if not receiving.done():
+                    receiving.cancel()
+                    with contextlib.suppress(BaseException):
+                        await receiving
+                    break
+        except BaseException:
+            logger.warning("Could not let go of channel %s", channel, exc_info=True)
 
     async def websocket_disconnect(self, message):
         self.closed = True

@@ -105,7 +105,7 @@ class SpaceConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
                 return
         # Join the group before reading the snapshot: an event committed in between then
         # reaches the page, which drops it if the snapshot already holds it (its seq).
-        await self.channel_layer.group_add(self.space.group_name, self.channel_name)
+        await self.group_join(self.space.group_name)
         self.in_group = True
         await self._seat_and_snapshot()
 
@@ -131,7 +131,7 @@ class SpaceConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         """Stop receiving the room; presence lapses after 30 s without a heartbeat."""
         if self.in_group:
-            await self.channel_layer.group_discard(self.space.group_name, self.channel_name)
+            await self.group_leave(self.space.group_name)
             await self.media_hang_up()
         if self.slot:
             await self._cache(slot_release, self.slot, holder=self.holder)

@@ -3,12 +3,14 @@ from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
 
 from core.events import group_send
 from rooms import selectors, services
+from rooms.consumers import SpaceConsumer
 from rooms.models import Participant
 from spaces_site.asgi import application
 from tests.factories import UserFactory
@@ -234,8 +236,8 @@ async def test_a_page_whose_seat_was_let_go_takes_it_back_on_its_next_heartbeat(
 
     await page.send_json_to({"type": "ping"})
 
-    snapshot = await page.receive_json_from(timeout=3)
-    assert (snapshot["type"], snapshot["me"]["id"]) == ("snapshot", me["id"])
+    snapshot = await _next(page, "snapshot")
+    assert snapshot["me"]["id"] == me["id"]
     assert [p["handle"] for p in snapshot["listeners"]] == ["listener"]
     assert snapshot["media"] == {"ice_servers": []}
     assert await _next(page, "pong") == {"type": "pong"}
@@ -352,3 +354,26 @@ async def test_a_removed_person_cannot_come_back_through_the_socket():
         "message": "You were removed from this Space.",
     }
     assert await again.receive_output() == {"type": "websocket.close", "code": 4403}
+
+
+async def test_a_consumer_that_fails_on_an_event_leaves_the_channel_layer(monkeypatch):
+    _host, space = await _live_space()
+    page = await _socket(space.code)
+    await _next(page, "snapshot")
+    layer = get_channel_layer()
+    group = f"asgi__group__{space.group_name}"
+    [channel] = layer.groups[group]
+
+    async def fails(consumer, event):
+        raise RuntimeError("a bug in an event handler")
+
+    monkeypatch.setattr(SpaceConsumer, "space_event", fails)
+    await database_sync_to_async(group_send)(
+        space.group_name, {"type": "space.event", "event": "pins.changed", "seq": 9, "data": {}}
+    )
+    with pytest.raises(RuntimeError):
+        await page.receive_output(timeout=3)
+
+    # Otherwise the process keeps a queue filling with every later event of the room.
+    assert channel not in layer.channels
+    assert group not in layer.groups
