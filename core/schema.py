@@ -29,7 +29,7 @@ class AutoSchema(SpectacularAutoSchema):
             yield 401, "Not signed in, or the credentials (a token) are wrong."
         if writes or has_query or "{" in self.path:  # a NUL byte in a path is a 400 too
             yield 400, "The input is not valid, or a rule refuses it (the reason is given)."
-        if writes or getattr(self.view, "forbidden_reads", False):
+        if writes:  # reads refuse no one: a missing sign-in is a 401
             yield 403, "Not allowed: not signed in, not permitted, or no CSRF token."
         if "{" in self.path or getattr(self.view, "looks_up", False):
             yield 404, "No such thing (or it is hidden from the caller)."
