@@ -433,8 +433,6 @@ def space_join(*, space: Space, user=None, anon_id: str = "", listed: bool | Non
         # Queue up behind a host-away end in progress, and see the Space as it left it.
         _lock(space)
     _require_live(space)
-    if selectors.removed_from(space, user=user, anon_id=anon_id):
-        raise NotAllowed(_("You were removed from this Space."), "removed")
     if signed_in:
         if SpaceBan.objects.filter(host_id=space.host_id, user=user).exists():
             raise NotAllowed(_("The host has removed you from their Spaces."), "banned")
@@ -445,6 +443,8 @@ def space_join(*, space: Space, user=None, anon_id: str = "", listed: bool | Non
         lookup = {"space": space, "anon_id": anon_id}
     else:
         raise SpaceError(_("Open the Space's page to join."), code="no_identity")
+    if selectors.removed_from(space, user=user, anon_id=anon_id):
+        raise NotAllowed(_("You were removed from this Space."), "removed")
     now = timezone.now()
     listed = signed_in if listed is None else (listed and signed_in)
     try:
