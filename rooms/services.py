@@ -110,12 +110,12 @@ def _live_bar_changed(space: Space, also: Iterable[int] = ()) -> None:
     their followers that this Space changed. `also`: people who just left the stage, whose
     followers' bars must drop the Space. The stage is read now, as the change left it."""
     subjects = sorted(selectors.stage_user_ids([space.pk])[space.pk] | set(also))
-    args = (space.pk, space.code, space.host_id, subjects)
+    ids = {"space_id": space.pk, "space_code": space.code, "host_id": space.host_id}
     # robust: the change is committed; a failed refresh of the bars must not undo the reply.
-    transaction.on_commit(lambda: live_bars_changed(*args), robust=True)
+    transaction.on_commit(lambda: live_bars_changed(**ids, subject_ids=subjects), robust=True)
 
 
-def live_bars_changed(space_id: int, space_code: str, host_id: int, subject_ids: list[int]):
+def live_bars_changed(*, space_id: int, space_code: str, host_id: int, subject_ids: list[int]):
     """Tell the first batch of live bars at once, and queue a task for the rest: a stage
     change in a popular host's Space must not hold up the moderator's frame."""
     last = live_bars_notify(
@@ -133,7 +133,7 @@ def live_bars_notify(
 ) -> int:
     """Send `livebar.changed` to the personal group of one batch of the people whose live
     bar shows (or showed) this Space; return the last id sent when more may remain, else 0.
-    Runs after commit (a task), so it sends at once."""
+    Runs after commit, so it sends at once."""
     batch = batch or LIVE_BAR_BATCH
     recipients = selectors.live_bar_recipients(
         host_id=host_id, subject_ids=subject_ids, after=after, limit=batch
