@@ -303,6 +303,27 @@ def test_moving_a_speaker_to_listeners_tells_the_room_they_are_a_listed_listener
     ]
 
 
+def test_declining_an_invitation_tells_the_room_who_stays_a_listener(
+    space, host, listener, events, django_capture_on_commit_callbacks
+):
+    participant = seat_of(space, listener)
+    services.speaker_invite(space=space, actor=host, participant_id=participant.pk)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.invite_answer(participant=participant, accept=False)
+
+    still = public(space, listener)
+    assert (still["role"], still["listed"], still["invited"]) == ("listener", True, False)
+    assert events == [
+        (
+            space.group_name,
+            room_event(
+                space, "stage.invite_declined", participant_id=participant.pk, participant=still
+            ),
+        )
+    ]
+
+
 def _pid(space, user) -> int:
     return seat_of(space, user).pk
 
