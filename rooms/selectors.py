@@ -184,9 +184,9 @@ def hosted_by(user) -> dict:
         "live": list(spaces.filter(state=Space.State.LIVE).order_by("-started_at")),
         "upcoming": list(spaces.filter(state=Space.State.SCHEDULED).order_by("scheduled_for")),
         "ended": list(
-            spaces.filter(state__in=[Space.State.ENDED, Space.State.CANCELLED]).order_by(
-                "-ended_at", "-pk"
-            )[:50]
+            spaces.filter(
+                state__in=[Space.State.ENDED, Space.State.CANCELLED, Space.State.NOT_HELD]
+            ).order_by("-ended_at", "-pk")[:50]
         ),
     }
 

@@ -121,6 +121,17 @@ def test_the_dashboard_lists_my_spaces_by_state(client, space, host):
     assert [s.title for s in response.context["ended"]] == ["Yesterday"]
 
 
+def test_the_dashboard_lists_a_space_that_was_not_held_with_the_past_ones(client, host):
+    missed = services.space_create(host=host, title="Never started", start_now=False)
+    Space.objects.filter(pk=missed.pk).update(state=Space.State.NOT_HELD)
+    client.force_login(host)
+
+    response = client.get("/spaces/mine/")
+
+    assert [s.title for s in response.context["ended"]] == ["Never started"]
+    assert "Not held" in response.text
+
+
 def test_managing_someone_elses_space_is_404(client, space, listener):
     client.force_login(listener)
 
