@@ -273,7 +273,7 @@ function renderDock() {
   // The audio slot: listen or stop; on the stage, connect, then the microphone switch.
   if (stage && audio.wanted) {
     if (mine.muted) dockButton("audio-toggle", "🎙", strings.unmute);
-    else dockButton("audio-toggle", "🔇", strings.mute);
+    else dockButton("audio-toggle", "🔇", strings.mute_short);
   } else if (stage) dockButton("audio-toggle", "🎙", strings.connect_short, strings.listen_stage);
   else if (audio.wanted) dockButton("audio-toggle", "⏹", strings.stop_short, strings.stop_listening);
   else dockButton("audio-toggle", "🎧", strings.listen);
