@@ -4,6 +4,7 @@ Runs scripts/run.py for real, on free ports, embedded defaults (SQLite, its own 
 and a temporary SPACES_VAR_DIR, whatever DATABASE_URL / REDIS_URL the tests run with.
 """
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILDREN = ["valkey", "daphne", "media", "worker", "beat"]
@@ -74,6 +76,40 @@ def _sessions_alive(sessions: set[int]) -> list[str]:
     return left
 
 
+def _manage_shell(env: dict, code: str) -> str:
+    """Run Python in a `manage.py shell` against make run's database and Valkey."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+
+
+SPEAK_POLICY = (
+    "from rooms.models import Space; from rooms import services; "
+    "space = Space.objects.get(code={code!r}); "
+    "services.speak_policy_set(space=space, actor=space.host, policy={policy!r})"
+)
+
+
+def _room_event(socket, event: str, timeout: float, seen: list) -> dict | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            frame = json.loads(socket.recv(timeout=1))
+        except TimeoutError:
+            continue
+        seen.append(frame)
+        if frame.get("type") == event:
+            return frame
+    return None
+
+
 class Output:
     """run.py's output, read as it comes (a pipe: a full one would block the children)."""
 
@@ -113,6 +149,7 @@ def test_make_run_brings_back_each_child_it_loses_and_leaves_none_behind(tmp_pat
     )
     output = Output(process.stdout)
     sessions = {process.pid}
+    sockets = contextlib.ExitStack()
     try:
         _until(lambda: output.has("Press Ctrl-C to stop everything."), 150, "make run served")
         # The URL and the sign-ins come last, once everything answers.
@@ -134,6 +171,21 @@ def test_make_run_brings_back_each_child_it_loses_and_leaves_none_behind(tmp_pat
         # Something for the append-only file to keep across Valkey's restart.
         store = redis.Redis(port=valkey_port, socket_timeout=5)
         store.set("spaces:fault-test", "kept")
+        # A live Space with a listener's socket open across Valkey's restart.
+        shell_env = {
+            **env,
+            "DATABASE_URL": f"sqlite:///{var / 'db.sqlite3'}",
+            "REDIS_URL": f"redis://127.0.0.1:{valkey_port}/0",
+        }
+        code = _manage_shell(
+            shell_env,
+            "from accounts.models import User; from rooms import services; "
+            "print(services.space_create(host=User.objects.get(handle='ada'), "
+            "title='Fault test').code)",
+        )
+        listener = sockets.enter_context(
+            connect(f"ws://127.0.0.1:{port}/ws/spaces/{code}/", origin=f"http://localhost:{port}")
+        )
         time.sleep(1.5)  # appendfsync everysec
 
         for name in CHILDREN:
@@ -149,7 +201,7 @@ def test_make_run_brings_back_each_child_it_loses_and_leaves_none_behind(tmp_pat
             others = {n: info["pid"] for n in CHILDREN if (info := rpc.getProcessInfo(n))}
             assert {n: p for n, p in others.items() if n != name} == {
                 n: p for n, p in pids.items() if n != name
-            }, f"killing {name} restarted others"
+            }, f"killing {name} restarted others:\n{output.tail(80)}"
             pids[name] = new_pid
             _until(
                 lambda name=name, pid=new_pid: output.has(f"· {name} is running again (pid {pid})"),
@@ -161,9 +213,17 @@ def test_make_run_brings_back_each_child_it_loses_and_leaves_none_behind(tmp_pat
                 body = _healthz(port)[1]
                 assert body["checks"]["redis"] == "ok"
                 assert body["checks"]["channel_layer"] == "ok"
+                # The socket opened before the restart still gets the room's events.
+                _manage_shell(shell_env, SPEAK_POLICY.format(code=code, policy="followed"))
+                seen = []
+                changed = _room_event(listener, "space.policy_changed", 15, seen)
+                assert changed, f"the open socket got no event after Valkey's restart: {seen}"
+                assert changed["speak_policy"] == "followed"
+                sockets.close()
         # One line per death from supervisord, not a stack of them.
         assert sum("not expected" in line for line in output.lines) == len(CHILDREN)
     finally:
+        sockets.close()
         if process.poll() is None:
             process.send_signal(signal.SIGINT)  # Ctrl-C
         try:
