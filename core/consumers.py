@@ -73,9 +73,8 @@ class SocketMixin:
 
         try:
             return await super().__call__(scope, receive, send_unless_closed)
-        except BaseException:
+        finally:
             await self._let_go_of_channel()
-            raise
 
     async def group_join(self, group: str) -> None:
         await self.channel_layer.group_add(group, self.channel_name)
@@ -86,13 +85,15 @@ class SocketMixin:
         await self.channel_layer.group_discard(group, self.channel_name)
 
     async def _let_go_of_channel(self) -> None:
-        """After a crash, or Daphne killing a consumer slow to close, leave the channel layer
-        as a clean exit would: otherwise the process keeps the channel's queue, subscribed
-        to the room's group, filling with every later event of that room, for ever.
+        """Leave the channel layer as a clean exit would, whatever the exit: otherwise the
+        process keeps the channel's queue and its Redis subscription for ever (and, after a
+        crash or Daphne killing a consumer slow to close, its groups: the queue then fills
+        with every later event of the room).
 
-        Channels cleans up only when the consumer was waiting on the layer as it stopped;
-        one that stopped while handling a layer event never had its receive cancelled, and
-        the layer treats a cancelled receive as the consumer going away."""
+        The layer lets a channel go when a receive on it is cancelled, which Channels does
+        only if the consumer was waiting on the layer as it stopped. One that stopped while
+        handling a layer event, or whose disconnect came with a room event in the same
+        turn of the loop (common while a room churns), never had its receive cancelled."""
         layer = getattr(self, "channel_layer", None)
         channel = getattr(self, "channel_name", None)
         if layer is None or channel is None:
