@@ -1,13 +1,17 @@
 import functools
 import json
+import logging
 import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
 from django.utils import timezone, translation
 
 from core.views import bad_request, page_not_found
+
+logger = logging.getLogger(__name__)
 
 
 class UserLanguageMiddleware:
@@ -98,6 +102,42 @@ class NotFoundPageMiddleware:
 
     def _page(self, request, exception):
         return page_not_found(request, exception)
+
+
+class ServiceUnavailableMiddleware:
+    """Redis (cache, broker, channel layer) down for a moment, e.g. while Valkey restarts:
+    a clear 503 that says to try again, not a 500 or Django's debug page. The timeouts in
+    settings (REDIS_TIMEOUT) make the failure come in seconds."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, _outages()):
+            return None
+        logger.warning("Answered 503: %s (%s)", type(exception).__name__, exception)
+        if request.path.startswith("/api/"):
+            detail = translation.gettext("Spaces is briefly unavailable: try again in a moment.")
+            response = JsonResponse({"detail": detail, "code": "unavailable"}, status=503)
+        else:
+            response = render(request, "503.html", status=503)
+        response["Retry-After"] = "5"
+        return response
+
+
+@functools.cache
+def _outages() -> tuple[type[BaseException], ...]:
+    import kombu.exceptions
+    import redis.exceptions
+
+    return (
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+        kombu.exceptions.OperationalError,
+    )
 
 
 class BodyLimitMiddleware:

@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "core.middleware.ServiceUnavailableMiddleware",
     "core.middleware.NotFoundPageMiddleware",
 ]
 
