@@ -109,7 +109,7 @@ class SpaceConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
         self.in_group = True
         await self._seat_and_snapshot()
 
-    async def _seat_and_snapshot(self) -> None:
+    async def _seat_and_snapshot(self, *, rejoin: bool = False) -> None:
         """Take (or take back) this socket's seat and send the snapshot; refuse with a close."""
         try:
             self.participant, snapshot = await database_sync_to_async(self._join)()
@@ -117,6 +117,11 @@ class SpaceConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
             await self._refuse(exc.code, exc.message, CLOSE_FORBIDDEN)
             return
         except SpaceError as exc:
+            if rejoin and self.space.is_over:
+                # The seat went with the end of the Space, whose `space.ended` is on its way:
+                # close as that event would, with no error to show.
+                await self.close(code=CLOSE_ENDED)
+                return
             await self._refuse(error_code(exc), error_message(exc), CLOSE_ENDED)
             return
         if self.participant is None:
@@ -354,7 +359,7 @@ async def _ping(consumer, frame):
     if seen is False:
         # The seat was let go while this page was silent (a throttled background tab, a
         # laptop waking up): take it back and resync the page, as on connect.
-        await consumer._seat_and_snapshot()
+        await consumer._seat_and_snapshot(rejoin=True)
         if consumer.closed:
             return None
     await consumer.heartbeat()

@@ -1,3 +1,4 @@
+import json
 import time
 from datetime import timedelta
 
@@ -377,3 +378,19 @@ async def test_a_consumer_that_fails_on_an_event_leaves_the_channel_layer(monkey
     # Otherwise the process keeps a queue filling with every later event of the room.
     assert channel not in layer.channels
     assert group not in layer.groups
+
+
+async def test_a_heartbeat_crossing_the_end_closes_the_page_without_an_error():
+    host, space = await _live_space()
+    listener = await database_sync_to_async(UserFactory)(handle="listener")
+    page = await _socket(space.code, listener)
+    await _next(page, "snapshot")
+    await database_sync_to_async(services.space_end)(space=space, actor=host)
+
+    await page.send_json_to({"type": "ping"})
+
+    frames = []
+    while (output := await page.receive_output(timeout=3))["type"] != "websocket.close":
+        frames.append(json.loads(output["text"])["type"])
+    assert "error" not in frames
+    assert output["code"] == 4410
