@@ -37,4 +37,6 @@ setInterval(async () => {
   }
 }, POLL_MS);
 
+// A waiting socket still checks in, so that the server keeps its place.
+setInterval(() => socket.send({ type: "ping" }), 10000);
 window.addEventListener("pagehide", () => socket.close());
