@@ -25,7 +25,7 @@ class MeConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
             # Accept first so that the client can read why it was turned away.
             await self.accept()
             await self.send_json(
-                {"type": "error", "code": "auth_required", "message": "Sign in first."}
+                {"type": "error", "code": "auth_required", "message": _("Sign in first.")}
             )
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
@@ -53,21 +53,25 @@ class MeConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
                 await self.close(code=CLOSE_RATE_LIMITED)
             return
         if bytes_data is not None or text_data is None or len(text_data) > MAX_FRAME_BYTES:
-            await self.send_json({"type": "error", "code": "bad_frame"})
+            await self._error("bad_frame", _("Frames are JSON text of at most 4 KB."))
             return
         try:
             content = await self.decode_json(text_data)
         except (ValueError, RecursionError):
             # RecursionError: JSON nested deeper than the decoder goes (a few KB of brackets).
-            await self.send_json({"type": "error", "code": "bad_json"})
+            await self._error("bad_json", _("This frame is not valid JSON."))
             return
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
         else:
-            await self.send_json({"type": "error", "code": "unknown_type"})
+            await self._error("unknown_type", _("Unknown frame type."))
+
+    async def _error(self, code, message):
+        # One shape on every socket: {"type": "error", "code", "message"}.
+        await self.send_json({"type": "error", "code": code, "message": message})
 
     async def _rate_limited(self, message):
-        await self.send_json({"type": "error", "code": "rate_limited", "message": message})
+        await self._error("rate_limited", message)
 
     async def notification_new(self, event):
         """Forward a notification to the page."""

@@ -80,11 +80,23 @@ async def test_bad_frames_get_error_frames_and_the_socket_stays_open():
     await page.connect()
 
     await page.send_to(text_data="{not json")
-    assert await page.receive_json_from() == {"type": "error", "code": "bad_json"}
+    assert await page.receive_json_from() == {
+        "type": "error",
+        "code": "bad_json",
+        "message": "This frame is not valid JSON.",
+    }
     await page.send_json_to({"type": "launch_rockets"})
-    assert await page.receive_json_from() == {"type": "error", "code": "unknown_type"}
+    assert await page.receive_json_from() == {
+        "type": "error",
+        "code": "unknown_type",
+        "message": "Unknown frame type.",
+    }
     await page.send_to(text_data="x" * 5000)
-    assert await page.receive_json_from() == {"type": "error", "code": "bad_frame"}
+    assert await page.receive_json_from() == {
+        "type": "error",
+        "code": "bad_frame",
+        "message": "Frames are JSON text of at most 4 KB.",
+    }
     await page.send_json_to({"type": "ping"})
     assert await page.receive_json_from() == {"type": "pong"}
     await page.disconnect()
