@@ -165,10 +165,8 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture
-def daphne_server(transactional_db):
-    """A real Daphne process serving the app on the test database; yields its URL."""
-    port = _free_port()
+def start_daphne(port: int, log) -> subprocess.Popen:
+    """A real Daphne process serving the app on the test database, once it listens."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.live_settings",
@@ -178,27 +176,59 @@ def daphne_server(transactional_db):
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [*command, "spaces_site.asgi:application"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while not _port_open(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                log.seek(0)
-                pytest.fail(f"Daphne did not start:\n{log.read().decode()[-3000:]}")
-            time.sleep(0.1)
-        yield f"http://localhost:{port}"
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
+    process = subprocess.Popen(
+        [*command, "spaces_site.asgi:application"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while not _port_open(port):
+        if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
+            log.seek(0)
+            pytest.fail(f"Daphne did not start:\n{log.read().decode()[-3000:]}")
+        time.sleep(0.05)
+    return process
+
+
+def stop_daphne(process: subprocess.Popen, *, kill: bool = False) -> None:
+    if kill:
+        process.kill()
+    else:
+        process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def daphne(transactional_db):
+    """The live Daphne process, restartable on its port: yields {url, restart}."""
+    port = _free_port()
+    with tempfile.TemporaryFile() as log:
+        processes = [start_daphne(port, log)]
+
+        def restart(while_down=None) -> float:
+            """Kill Daphne, run `while_down`, start it again; return when it listens
+            (time.monotonic())."""
+            stop_daphne(processes[-1], kill=True)
+            if while_down is not None:
+                while_down()
+            processes.append(start_daphne(port, log))
+            return time.monotonic()
+
+        yield {"url": f"http://localhost:{port}", "restart": restart}
+        stop_daphne(processes[-1])
+
+
+@pytest.fixture
+def daphne_server(daphne):
+    """A real Daphne process serving the app on the test database; yields its URL."""
+    return daphne["url"]
 
 
 @pytest.fixture(scope="module")

@@ -317,3 +317,33 @@ def test_hosts_pin_and_unpin_tweets_from_the_room(browser, daphne_server, people
 
     host.locator("#pins").get_by_role("button", name="Unpin").click()
     expect(listener.locator("#pins")).to_be_hidden()
+
+
+def test_open_pages_reconnect_and_catch_up_within_seconds_of_daphne_restarting(
+    browser, daphne, people
+):
+    ada, grace = people["ada"], people["grace"]
+    space = live_space(ada)
+    host = open_as(browser, daphne["url"], ada)
+    listener = open_as(browser, daphne["url"], size="phone")
+    for page in (host, listener):
+        page.goto(space.get_absolute_url())
+        expect(page.locator("#connection-status")).to_have_text("Connected")
+
+    def grace_comes_on_stage():
+        # Nobody hears these events: the pages must catch up from a snapshot.
+        seat = call(services.space_join, space=space, user=grace)
+        call(services.speaker_invite, space=space, actor=ada, participant_id=seat.pk)
+        call(services.invite_answer, participant=seat, accept=True)
+        expect(listener.locator("#connection-status")).to_have_text(
+            "Connection lost. Reconnecting…"
+        )
+
+    daphne["restart"](while_down=grace_comes_on_stage)
+
+    # Back within 3 s of Daphne listening again (a margin of 1 s for a busy machine), with
+    # what changed meanwhile, and without a reload.
+    for page in (listener, host):
+        expect(page.locator("#connection-status")).to_have_text("Connected", timeout=4_000)
+        expect(page.locator("#stage")).to_contain_text("Grace Hopper")
+        assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
