@@ -347,3 +347,40 @@ def test_open_pages_reconnect_and_catch_up_within_seconds_of_daphne_restarting(
         expect(page.locator("#connection-status")).to_have_text("Connected", timeout=4_000)
         expect(page.locator("#stage")).to_contain_text("Grace Hopper")
         assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+
+
+def test_the_room_is_warned_when_its_host_stays_away_and_hears_when_they_come_back(
+    browser, daphne_server, people
+):
+    ada = people["ada"]
+    space = live_space(ada)
+    listener = open_as(browser, daphne_server, size="phone")
+    listener.goto(space.get_absolute_url())
+    expect(listener.locator("#connection-status")).to_have_text("Connected")
+    host_seat = Participant.objects.get(space=space, user=ada)
+    call(services.space_leave, participant=host_seat)
+    Participant.objects.filter(pk=host_seat.pk).update(
+        left_at=timezone.now() - timedelta(seconds=settings.HOST_AWAY_GRACE + 1)
+    )
+
+    call(services.space_host_away_warn, space_id=space.pk)
+
+    notice = listener.locator("#ending-soon")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("The host has left. This Space ends in")
+    shot(listener, "room-host-away-phone")
+    host = open_as(browser, daphne_server, ada)
+    host.goto(space.get_absolute_url())
+    expect(notice).to_be_hidden()
+
+    host.close()
+    Participant.objects.filter(pk=host_seat.pk).update(
+        left_at=timezone.now() - timedelta(seconds=settings.HOST_AWAY_GRACE + 1)
+    )
+    call(services.space_host_away_warn, space_id=space.pk)
+    expect(notice).to_be_visible()
+    space.refresh_from_db()
+    type(space).objects.filter(pk=space.pk).update(ending_at=timezone.now())
+    call(services.space_host_away_end, space_id=space.pk)
+    expect(listener.locator("#space-over")).to_contain_text("This Space has ended.")
+    expect(notice).to_be_hidden()
