@@ -356,7 +356,8 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"outage_one_liner": {"()": "core.logging.OutageOneLiner"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["outage_one_liner"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
