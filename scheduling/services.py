@@ -293,6 +293,17 @@ def _emit_over(space: Space, event: str) -> None:
     )
 
 
+def _in_batches(claim, *, batch: int) -> int:
+    """Run `claim(batch=...)` until a batch comes back short; return how many in all.
+    Each batch is a transaction of its own, so a crash loses at most one batch's work."""
+    done = 0
+    while True:
+        count = claim(batch=batch)
+        done += count
+        if count < batch:
+            return done
+
+
 def not_held_after() -> timedelta:
     """How long after its time a scheduled Space that never started is let go."""
     return timedelta(seconds=getattr(settings, "SPACE_NOT_HELD_AFTER", 2 * 3600))
@@ -301,12 +312,7 @@ def not_held_after() -> timedelta:
 def spaces_mark_not_held(*, batch: int = 100) -> int:
     """Mark every scheduled Space that was never started, `SPACE_NOT_HELD_AFTER` past its
     time, as not held, batch after batch; return how many."""
-    marked = 0
-    while True:
-        count = _not_held_batch(batch=batch)
-        marked += count
-        if count < batch:
-            return marked
+    return _in_batches(_not_held_batch, batch=batch)
 
 
 @transaction.atomic
@@ -398,12 +404,7 @@ def reminder_remove(*, space: Space, user) -> None:
 
 def reminders_deliver(*, batch: int = BATCH) -> int:
     """Deliver every reminder that is due, batch after batch; return how many."""
-    delivered = 0
-    while True:
-        count = _deliver_batch(batch=batch)
-        delivered += count
-        if count < batch:
-            return delivered
+    return _in_batches(_deliver_batch, batch=batch)
 
 
 @transaction.atomic
@@ -560,12 +561,7 @@ def _create_and_push(notifications: list[Notification]) -> None:
 
 def emails_send(*, batch: int = 200) -> int:
     """Send the emails owed, batch after batch; return how many went out."""
-    sent = 0
-    while True:
-        count = _send_email_batch(batch=batch)
-        sent += count
-        if count < batch:
-            return sent
+    return _in_batches(_send_email_batch, batch=batch)
 
 
 MAX_ATTEMPTS = 4
@@ -727,12 +723,7 @@ def push_unsubscribe(*, user, endpoint: str) -> int:
 
 def pushes_send(*, batch: int = 200) -> int:
     """Send the pushes owed, batch after batch; return how many were handled."""
-    handled = 0
-    while True:
-        count = _send_push_batch(batch=batch)
-        handled += count
-        if count < batch:
-            return handled
+    return _in_batches(_send_push_batch, batch=batch)
 
 
 def _send_push_batch(*, batch: int) -> int:

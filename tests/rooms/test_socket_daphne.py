@@ -5,15 +5,12 @@ import json
 import os
 import socket
 import struct
-import subprocess
-import sys
 import time
 
 import pytest
-from django.conf import settings
 
 from rooms import services
-from tests.conftest import _database_url, _free_port, _port_open
+from tests.conftest import _free_port, start_daphne, stop_daphne
 from tests.factories import UserFactory
 
 
@@ -21,34 +18,10 @@ from tests.factories import UserFactory
 def daphne(transactional_db, tmp_path):
     """A Daphne process on the test database; yields (port, path of its log)."""
     port, log_path = _free_port(), tmp_path / "daphne.log"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.live_settings",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*command, "spaces_site.asgi:application"],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while not _port_open(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"Daphne did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.1)
+        process = start_daphne(port, log)
         yield port, log_path
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_daphne(process)
 
 
 class RawSocket:

@@ -11,12 +11,11 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from core import consumers as core_consumers
-from rooms import services
 from rooms.consumers import ACTIONS
 from rooms.models import Space
 from spaces_site.asgi import application
 from tests.factories import UserFactory
-from tests.rooms.test_consumers import _session_for
+from tests.rooms.test_consumers import _live_space, _session_for, _socket
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
@@ -94,17 +93,10 @@ def no_rate_limits(monkeypatch):
     monkeypatch.setattr(core_consumers, "_hit_all", lambda checks: True)
 
 
-@database_sync_to_async
-def _live_space():
-    host = UserFactory(handle="host")
-    return host, services.space_create(host=host, title="Fuzzed")
-
-
-async def _connect(path, user=None):
+async def _me_socket(user):
     headers = [(b"host", b"localhost"), (b"origin", b"http://localhost")]
-    if user is not None:
-        headers.append((b"cookie", f"sessionid={await _session_for(user)}".encode()))
-    socket = WebsocketCommunicator(application, path, headers=headers)
+    headers.append((b"cookie", f"sessionid={await _session_for(user)}".encode()))
+    socket = WebsocketCommunicator(application, "/ws/me/", headers=headers)
     connected, _ = await socket.connect()
     assert connected
     return socket
@@ -140,11 +132,11 @@ async def _fuzz(socket, rng, types):
 async def test_room_sockets_survive_any_frame(no_rate_limits):
     host, space = await _live_space()
     rng = random.Random(SEED)
-    anonymous = await _connect(f"/ws/spaces/{space.code}/")
+    anonymous = await _socket(space.code)
     # space.end is left out: ending the Space would close the sockets on purpose.
     types = [name for name in ACTIONS if name not in {"space.end", "leave"}]
     await _fuzz(anonymous, rng, types)
-    hosting = await _connect(f"/ws/spaces/{space.code}/", host)
+    hosting = await _socket(space.code, host)
     await _fuzz(hosting, rng, types)
 
     # Both sockets still work: a ping is answered.
@@ -158,6 +150,6 @@ async def test_room_sockets_survive_any_frame(no_rate_limits):
 
 async def test_the_personal_socket_survives_any_frame(no_rate_limits):
     person = await database_sync_to_async(UserFactory)(handle="fuzzy")
-    socket = await _connect("/ws/me/", person)
+    socket = await _me_socket(person)
     await _fuzz(socket, random.Random(SEED + 1), ["ping"])
     await socket.disconnect()
