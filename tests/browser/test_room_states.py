@@ -233,6 +233,7 @@ def test_moving_a_speaker_to_listeners_keeps_them_in_everyones_listener_list(
     for who in (ada, linus):
         pages[who.handle] = open_as(browser, daphne_server, who)
         pages[who.handle].goto(space.get_absolute_url())
+        expect(pages[who.handle].locator("#connection-status")).to_have_text("Connected")
     seat = call(services.space_join, space=space, user=grace)
     call(services.speaker_invite, space=space, actor=ada, participant_id=seat.pk)
     call(services.invite_answer, participant=seat, accept=True)
