@@ -77,9 +77,24 @@ def _named(seat: Participant) -> dict:
     return {"participant_id": seat.pk, "participant": selectors.participant_public(seat)}
 
 
+# Events that change who is on the stage: the only ones the followers' live bars show.
+STAGE_MEMBERSHIP_EVENTS = frozenset(
+    {
+        "space.started",
+        "stage.joined",
+        "stage.left",
+        "stage.speaker_added",
+        "stage.speaker_removed",
+        "stage.cohost_added",
+        "stage.cohost_removed",
+    }
+)
+
+
 def _emit_stage(space: Space, event: str, seat: Participant | None = None, **data) -> None:
     """A stage change: the new stage, raised hands and counts travel with the event, and
-    the person it is about when it names one."""
+    the person it is about when it names one. Mutes and hands stay in the room: live bars
+    hear only of who is on the stage (and a raised hand is nobody's followers' business)."""
     _emit(
         space,
         event,
@@ -89,7 +104,8 @@ def _emit_stage(space: Space, event: str, seat: Participant | None = None, **dat
         **(_named(seat) if seat is not None else {}),
         **data,
     )
-    _live_bar_changed(space, also=[seat.user_id] if seat is not None and seat.user_id else [])
+    if event in STAGE_MEMBERSHIP_EVENTS:
+        _live_bar_changed(space, also=[seat.user_id] if seat is not None and seat.user_id else [])
 
 
 def _emit_listed(space: Space, event: str, participant: Participant, **data) -> None:
@@ -725,6 +741,8 @@ def self_mute_set(*, participant: Participant, muted: bool) -> Participant:
     seat = _fresh(participant)
     if not seat.on_stage:
         raise SpaceError(_("Only people on the stage have a microphone."), code="not_on_stage")
+    if seat.self_muted == muted and (muted or not seat.muted_by_host):
+        return seat  # nothing changes: no event for the room, no command for the media server
     seat.self_muted = muted
     if not muted:
         seat.muted_by_host = False

@@ -521,3 +521,30 @@ def test_an_impossible_tweet_id_is_no_such_tweet(space, host, raw):
 
     assert (pinning.value.code, unpinning.value.code) == ("no_such_tweet", "not_pinned")
     assert PinnedTweet.objects.count() == 0
+
+
+def test_mutes_and_hands_stay_in_the_room_and_never_reach_followers_live_bars(
+    space, host, speaker, listener, events, django_capture_on_commit_callbacks
+):
+    fan = UserFactory(handle="fan")
+    follow_create(follower=fan, followee=speaker)
+    follow_create(follower=fan, followee=listener)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.self_mute_set(participant=seat_of(space, speaker), muted=False)
+        services.hand_raise(participant=seat_of(space, listener))
+
+    assert [group for group, _event in events] == [space.group_name, space.group_name]
+    assert [event["event"] for _group, event in events] == ["stage.unmuted", "hands.raised"]
+
+
+def test_a_mute_that_changes_nothing_sends_nothing(
+    space, speaker, events, media, django_capture_on_commit_callbacks
+):
+    assert seat_of(space, speaker).self_muted
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.self_mute_set(participant=seat_of(space, speaker), muted=True)
+
+    assert events == []
+    assert media.commands("mute") == []

@@ -100,7 +100,11 @@ async def test_deeply_nested_json_on_ws_me_is_bad_json_and_the_socket_stays():
 
     await page.send_to(text_data=DEEP_JSON)
 
-    assert await page.receive_json_from() == {"type": "error", "code": "bad_json"}
+    assert await page.receive_json_from() == {
+        "type": "error",
+        "code": "bad_json",
+        "message": "This frame is not valid JSON.",
+    }
     await page.send_json_to({"type": "ping"})
     assert await page.receive_json_from() == {"type": "pong"}
     await page.disconnect()
