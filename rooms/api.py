@@ -71,6 +71,9 @@ class SnapshotOutput(serializers.Serializer):
     state = serializers.CharField()
     title = serializers.CharField()
     speak_policy = serializers.CharField()
+    ending_in = serializers.IntegerField(
+        allow_null=True, help_text="Seconds until a Space whose host is away ends by itself."
+    )
     stage = ParticipantOutput(many=True)
     hands = ParticipantOutput(many=True)
     listeners = ParticipantOutput(many=True)

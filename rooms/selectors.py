@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import Block, Follow, User
 from accounts.selectors import hidden_user_ids
@@ -109,9 +110,16 @@ def space_snapshot(space: Space, me: Participant | None = None) -> dict:
     """The whole room as a client needs it to (re)start: state, stage, audience, pins."""
     # Read seq first: events after it may already show in the data, and events carry
     # whole lists, so a client that replays them ends in the same state.
-    current = Space.objects.values("seq", "state", "speak_policy").get(pk=space.pk)
+    current = Space.objects.values("seq", "state", "speak_policy", "ending_at").get(pk=space.pk)
+    ending_at = current.pop("ending_at")
     return {
         **current,
+        # Seconds until a Space whose host is away ends by itself, or None.
+        "ending_in": (
+            max(0, round((ending_at - timezone.now()).total_seconds()))
+            if ending_at is not None
+            else None
+        ),
         "code": space.code,
         "title": space.title,
         "stage": stage(space),

@@ -370,6 +370,10 @@ def test_the_room_is_warned_when_its_host_stays_away_and_hears_when_they_come_ba
     expect(notice).to_be_visible()
     expect(notice).to_contain_text("The host has left. This Space ends in")
     shot(listener, "room-host-away-phone")
+    # A page opened during the warning sees it too (it comes with the snapshot).
+    late = open_as(browser, daphne_server)
+    late.goto(space.get_absolute_url())
+    expect(late.locator("#ending-soon")).to_contain_text("This Space ends in")
     host = open_as(browser, daphne_server, ada)
     host.goto(space.get_absolute_url())
     expect(notice).to_be_hidden()

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts.services import block_create, follow_create
 from rooms import selectors, services
+from rooms.models import Space
 from tests.factories import UserFactory
 from tests.rooms.conftest import seat, seat_of
 from tests.rooms.test_services import live_bars
@@ -103,3 +104,10 @@ def test_past_the_first_batch_a_task_tells_the_rest(
     assert [(g, e) for g, e in events if g != space.group_name] == live_bars(
         host, *fans, space=space
     )
+
+
+def test_the_snapshot_says_when_a_space_whose_host_is_away_ends(space, host):
+    assert selectors.space_snapshot(space)["ending_in"] is None
+    Space.objects.filter(pk=space.pk).update(ending_at=timezone.now() + timedelta(seconds=42))
+
+    assert 40 <= selectors.space_snapshot(space)["ending_in"] <= 42

@@ -353,8 +353,13 @@ function finish(phase, refusal = "") {
 }
 
 function applySnapshot(snapshot) {
+  // A slow snapshot fetch can land after the socket brought a newer one: keep the newer.
+  if (view.room && snapshot.seq < view.seq) return;
   view.room = snapshot;
   view.seq = snapshot.seq;
+  view.endingSoon = snapshot.ending_in === null || snapshot.ending_in === undefined
+    ? null
+    : { until: Date.now() + snapshot.ending_in * 1000 };
   if (snapshot.state !== "live") return finish("ended");
   view.phase = "live";
   render();
