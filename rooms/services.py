@@ -202,8 +202,10 @@ def _seat(space: Space, participant_id) -> Participant:
 
 
 def _fresh(participant: Participant) -> Participant:
-    """Re-read a participant under lock, and check they are still in the Space."""
-    return _seat(participant.space, participant.pk)
+    """Re-read a participant under lock, and check they are still in the Space. The Space
+    row is locked first, in the order every stage change takes (Space, then seat): a seat
+    locked first would deadlock against a join or a moderator holding the Space."""
+    return _seat(_lock(participant.space), participant.pk)
 
 
 def _moderator(space: Space, actor) -> Participant:
@@ -499,10 +501,11 @@ def space_join(*, space: Space, user=None, anon_id: str = "", listed: bool | Non
 @transaction.atomic
 def space_leave(*, participant: Participant) -> None:
     """Leave the Space (closing the page, or the Leave button)."""
+    space = _lock(Space(pk=participant.space_id))  # Space, then seat: see _fresh
     seat = Participant.objects.select_for_update().get(pk=participant.pk)
     if seat.left_at is not None:
         return
-    space = seat.space
+    seat.space = space
     was_on_stage = seat.on_stage or seat.hand_raised_at is not None
     seat.left_at = timezone.now()
     if seat.role != Role.HOST:
