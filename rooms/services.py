@@ -53,6 +53,7 @@ HOST_AWAY_NOTICE = 60
 LIVE_BAR_BATCH = 1000
 LIVE_BAR_FIRST = 200  # sent from the request, after commit; the rest from a task
 SWEEP_BATCH = 100
+HAND_RAISES, HAND_RAISE_PERIOD = 3, 15  # at most 3 raises per person in 15 s
 
 
 # Events ----------------------------------------------------------------------------------
@@ -623,6 +624,14 @@ def hand_raise(*, participant: Participant) -> Participant:
             code="not_followed",
         )
     if seat.hand_raised_at is None:
+        # Per person, whatever the interface (socket or API) and however often it
+        # reconnects: every raise interrupts the hosts.
+        rate_limit(
+            key=f"hand:{seat.user_id}",
+            limit=HAND_RAISES,
+            period=HAND_RAISE_PERIOD,
+            message=_("You are raising your hand too often: wait a moment."),
+        )
         seat.hand_raised_at = timezone.now()
         seat.listed = True
         seat.save(update_fields=["hand_raised_at", "listed"])

@@ -1,5 +1,6 @@
 import pytest
 
+from rooms import selectors
 from rooms.models import ReactionTally, Space
 from tests.rooms.conftest import seat_of
 
@@ -110,3 +111,17 @@ def test_the_list_searches(api, space):
 
     assert [s["code"] for s in found["live"]] == [space.code]
     assert missing["live"] == []
+
+
+def test_raising_a_hand_through_the_api_is_limited_per_person(api, space, listener):
+    api.force_authenticate(listener)
+    url = f"/api/spaces/{space.code}/hand/"
+    for _ in range(3):
+        assert api.post(url).status_code == 200
+        assert api.delete(url).status_code == 200
+
+    refused = api.post(url)
+
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "rate_limited"
+    assert selectors.hands(space) == []
