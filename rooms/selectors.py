@@ -9,6 +9,7 @@ from django.utils import timezone
 from accounts.models import Block, Follow, User
 from accounts.selectors import hidden_user_ids
 from rooms.models import Participant, PinnedTweet, Space
+from timeline.selectors import visible_tweets
 
 LISTED_LISTENERS_SHOWN = 100
 ROLE_ORDER = {"host": 0, "cohost": 1, "speaker": 2, "listener": 3}
@@ -274,3 +275,9 @@ def manageable_space(*, code: str, user) -> Space:
     ).exists():
         return space
     raise Http404("No such Space.")
+
+
+def pinnable_tweets(space: Space, user, *, limit: int = 10) -> list:
+    """What a host or co-host may pin from the room: the host's tweets and their own, as
+    the timeline shows them to this person (pin_add accepts the same), newest first."""
+    return list(visible_tweets(user).filter(author__in={space.host_id, user.pk})[:limit])

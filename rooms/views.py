@@ -14,7 +14,6 @@ from rooms import selectors, services
 from rooms.forms import HandleForm, PinForm, PolicyForm, SpaceForm
 from rooms.identity import browser_identity
 from rooms.models import MAX_PINS, REACTIONS, Participant
-from timeline.selectors import recent_tweets_by
 
 
 @require_GET
@@ -127,9 +126,7 @@ def space_state(request, code):
 def pinnable(request, code):
     """Tweets a host or co-host may pin from the room: the host's and their own, newest first."""
     space = selectors.manageable_space(code=code, user=request.user)
-    tweets = recent_tweets_by(
-        authors={space.host_id, request.user.pk}, viewer=request.user, limit=10
-    )
+    tweets = selectors.pinnable_tweets(space, request.user)
     return JsonResponse(
         {
             "tweets": [

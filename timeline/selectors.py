@@ -90,13 +90,3 @@ def tweet_get(*, tweet_id: int, viewer) -> Tweet:
 def tweet_replies(*, tweet: Tweet, viewer, limit: int = 200) -> list[Tweet]:
     """Replies to a tweet that the viewer may see, oldest first."""
     return list(visible_tweets(viewer).filter(reply_to=tweet).order_by("id")[:limit])
-
-
-def recent_tweets_by(*, authors, viewer, limit: int = 10) -> list[Tweet]:
-    """The newest tweets of a few accounts that the viewer may see (e.g. to pin in a Space)."""
-    return list(
-        Tweet.objects.select_related("author")
-        .filter(author__in=authors, author__is_active=True)
-        .exclude(author__in=hidden_user_ids(viewer))
-        .order_by("-id")[:limit]
-    )

@@ -185,3 +185,29 @@ def test_the_live_bar_shows_spaces_of_followed_hosts_and_speakers(client, space,
     assert elsewhere.code not in home.text
     services.space_end(space=space, actor=host)
     assert client.get("/spaces/live-bar/").context["live_spaces"] == []
+
+
+def test_only_the_host_and_present_cohosts_see_what_they_may_pin(
+    client, space, host, cohost, listener, outsider
+):
+    TweetFactory(author=host, text="By the host")
+    TweetFactory(author=cohost, text="By the co-host")
+    TweetFactory(author=listener, text="By a listener")
+    url = f"/spaces/{space.code}/pinnable/"
+
+    assert client.get(url).status_code == 302  # to sign in
+    for person in (listener, outsider):
+        client.force_login(person)
+        assert client.get(url).status_code == 404
+    client.force_login(cohost)
+    assert [t["text"] for t in client.get(url).json()["tweets"]] == [
+        "By the co-host",
+        "By the host",
+    ]
+    client.force_login(host)
+    assert [t["text"] for t in client.get(url).json()["tweets"]] == ["By the host"]
+
+    services.stage_leave(participant=seat_of(space, cohost))
+    services.space_leave(participant=seat_of(space, cohost))
+    client.force_login(cohost)
+    assert client.get(url).status_code == 404
