@@ -2,6 +2,8 @@
 
 import logging
 
+import redis.exceptions
+
 
 class OutageOneLiner(logging.Filter):
     """A Redis connection lost (Valkey restarting) is expected and recovered from: log it
@@ -20,8 +22,6 @@ class OutageOneLiner(logging.Filter):
 
 
 def _is_outage(error: BaseException) -> bool:
-    import redis.exceptions
-
     return isinstance(
         error,
         redis.exceptions.ConnectionError | redis.exceptions.TimeoutError | ConnectionError,

