@@ -59,6 +59,12 @@ HAND_RAISES, HAND_RAISE_PERIOD = 3, 15  # at most 3 raises per person in 15 s
 # Events ----------------------------------------------------------------------------------
 
 
+def space_event_emit(space: Space, event: str, **data) -> int:
+    """Number the next event of this Space and send it to the room once committed (for the
+    apps whose services change a Space: scheduling's cancel and not-held)."""
+    return _emit(space, event, **data)
+
+
 def _emit(space: Space, event: str, **data) -> int:
     """Number the next event of this Space and send it to the room once committed."""
     Space.objects.filter(pk=space.pk).update(seq=F("seq") + 1)

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -25,7 +24,6 @@ from django.utils.translation import ngettext
 from accounts.models import Follow
 from accounts.services import notify_many
 from core.errors import NotAllowed
-from core.events import broadcast_on_commit
 from rooms import services as rooms
 from rooms.errors import SpaceError
 from rooms.models import Space, clean_space_title
@@ -280,17 +278,7 @@ def space_cancel(*, space: Space, actor) -> Space:
 def _emit_over(space: Space, event: str) -> None:
     """Tell the Space's open pages (an Upcoming page waits on its socket) that it will
     not go live, numbered like every room event, once the change commits."""
-    Space.objects.filter(pk=space.pk).update(seq=F("seq") + 1)
-    space.seq = Space.objects.values_list("seq", flat=True).get(pk=space.pk)
-    broadcast_on_commit(
-        space.group_name,
-        {
-            "type": "space.event",
-            "event": event,
-            "seq": space.seq,
-            "data": {"state": str(space.state)},
-        },
-    )
+    rooms.space_event_emit(space, event, state=str(space.state))
 
 
 def _in_batches(claim, *, batch: int) -> int:
