@@ -1,17 +1,15 @@
 """REST API for people: a token, me, profiles, follow, unfollow, block, unblock."""
 
-from allauth.account.adapter import get_adapter
-from django.core.exceptions import ValidationError
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.models import User
+from core.ratelimit import RateLimited
 
 
 class PersonOutput(serializers.ModelSerializer):
@@ -90,25 +88,18 @@ class TokenApi(APIView):
         per address), and no token is given while it holds."""
         data = TokenInput(data=request.data)
         data.is_valid(raise_exception=True)
-        login = data.validated_data["username"].strip()
-        if "@" not in login:
-            # The form signs in by email and keys its lockout on it: key on the same.
-            person = User.objects.filter(handle__iexact=login).only("email").first()
-            login = person.email if person is not None else login
-        adapter = get_adapter(request._request)
         try:
-            user = adapter.authenticate(
-                request._request, email=login, password=data.validated_data["password"]
+            key = services.token_issue(
+                request=request._request,
+                login=data.validated_data["username"],
+                password=data.validated_data["password"],
             )
-        except ValidationError as error:  # allauth's "too_many_login_attempts"
+        except RateLimited as error:
             return Response(
-                {"detail": " ".join(error.messages), "code": "too_many_login_attempts"},
+                {"detail": " ".join(error.messages), "code": error.code},
                 status=status.HTTP_429_TOO_MANY_REQUESTS,
             )
-        if user is None:
-            raise adapter.validation_error("email_password_mismatch")
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": key})
 
 
 class ProfileInput(serializers.Serializer):

@@ -1,13 +1,16 @@
 """Writes for accounts: profiles, follows, blocks and personal notifications."""
 
+from allauth.account.adapter import get_adapter
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
 from accounts.images import avatar_from_upload
 from accounts.models import Block, Follow, User
 from accounts.selectors import is_blocked_between
 from core.events import broadcast_many_on_commit
+from core.ratelimit import RateLimited
 
 
 @transaction.atomic
@@ -105,3 +108,23 @@ def notify_many(notifications) -> None:
             for n in notifications
         ]
     )
+
+
+def token_issue(*, request, login: str, password: str) -> str:
+    """An API token for an email (or handle) and password. Failures count towards the
+    sign-in form's own lockout (allauth's "login_failed", per account and per address), and
+    no token is given while it holds: one lockout for both ways in."""
+    login = login.strip()
+    if "@" not in login:
+        # The form signs in by email and keys its lockout on it: key on the same.
+        person = User.objects.filter(handle__iexact=login).only("email").first()
+        login = person.email if person is not None else login
+    adapter = get_adapter(request)
+    try:
+        user = adapter.authenticate(request, email=login, password=password)
+    except ValidationError as error:  # allauth's lockout
+        raise RateLimited(" ".join(error.messages), code="too_many_login_attempts") from None
+    if user is None:
+        raise adapter.validation_error("email_password_mismatch")
+    token, _created = Token.objects.get_or_create(user=user)
+    return token.key
