@@ -84,6 +84,7 @@ def _room_strings() -> dict:
         "nothing_to_pin": _("No tweets to pin yet: tweet, then pin it here."),
         "pinnable_failed": _("Could not load tweets. Close and open this again."),
         "no_listeners": _("Nobody is listed yet: listeners can listen anonymously."),
+        "empty_stage": _("Nobody is on the stage right now."),
         "actions_for": _("Actions for %(name)s"),
         "listen": pgettext("room dock", "Listen"),
         "listen_stage": _("Connect your audio"),

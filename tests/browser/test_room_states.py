@@ -368,6 +368,7 @@ def test_the_room_is_warned_when_its_host_stays_away_and_hears_when_they_come_ba
 
     notice = listener.locator("#ending-soon")
     expect(notice).to_be_visible()
+    expect(listener.locator("#stage")).to_have_text("Nobody is on the stage right now.")
     expect(notice).to_contain_text("The host has left. This Space ends in")
     shot(listener, "room-host-away-phone")
     # A page opened during the warning sees it too (it comes with the snapshot).

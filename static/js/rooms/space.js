@@ -154,6 +154,10 @@ function seatLabel(person) {
 }
 
 function renderStage() {
+  if (view.room.stage.length === 0) {
+    $("stage").replaceChildren(element("li", { className: "muted empty-stage" }, strings.empty_stage));
+    return;
+  }
   $("stage").replaceChildren(
     ...view.room.stage.map((person) =>
       element(
