@@ -165,16 +165,25 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start_daphne(port: int, log) -> subprocess.Popen:
-    """A real Daphne process serving the app on the test database, once it listens."""
+def live_env(**overrides) -> dict:
+    """The environment for a process a test starts (Daphne, a Celery worker, runmedia):
+    the suite's live settings, its test database, broker and media folder."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.live_settings",
         "DATABASE_URL": _database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "MEDIA_ROOT": settings.MEDIA_ROOT,
+        **overrides,
     }
+    # Only the test process runs Django next to Playwright's event loop.
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
+
+
+def start_daphne(port: int, log) -> subprocess.Popen:
+    """A real Daphne process serving the app on the test database, once it listens."""
+    env = live_env()
     command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
     process = subprocess.Popen(
         [*command, "spaces_site.asgi:application"],

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from django.conf import settings
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, live_env
 
 TONE_HZ = 660
 # The live servers that browser tests start (Daphne, a Celery worker) share a queue of
@@ -30,12 +30,7 @@ def write_tone(path, frequency=TONE_HZ, seconds=4.0, rate=48000, amplitude=0.5):
 
 
 def _start_media(log):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.live_settings",
-        "REDIS_URL": settings.REDIS_URL,
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env = live_env()
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runmedia"],
         cwd=settings.BASE_DIR,
@@ -62,15 +57,7 @@ def _stop(process):
 def celery_worker(daphne_server):
     """A real Celery worker beside the live Daphne server, on the same database and
     broker, for what services hand to tasks (the live bar's fan-out, notifications)."""
-    from tests.conftest import _database_url
-
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.live_settings",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env = live_env()
     queue = os.environ["CELERY_TASK_DEFAULT_QUEUE"]
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(

@@ -1,18 +1,18 @@
 """Under real concurrency on PostgreSQL: the stage limit with 30 approvals at once, the
 host-away end against two beat runs and against the host coming back; ids past 64 bits."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from core.errors import error_code
 from rooms import selectors, services
 from rooms.models import MAX_SPEAKERS, Participant, Space
+from tests.concurrency import at_once
 from tests.factories import UserFactory
 
 pytestmark = [
@@ -32,49 +32,18 @@ def test_thirty_concurrent_approvals_put_exactly_ten_speakers_on_stage():
         seat = services.space_join(space=space, user=UserFactory(handle=f"racer{n}"))
         services.hand_raise(participant=seat)
         seats.append(seat)
-    barrier = threading.Barrier(len(seats))
-    outcomes = []
-
-    def approve(seat):
-        try:
-            barrier.wait()
-            services.request_approve(space=space, actor=host, participant_id=seat.pk)
-            outcomes.append("approved")
-        except ValidationError as error:
-            outcomes.append(error.code)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=approve, args=(seat,)) for seat in seats]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    results = at_once(
+        *(
+            lambda seat=seat: services.request_approve(
+                space=space, actor=host, participant_id=seat.pk
+            )
+            for seat in seats
+        )
+    )
+    outcomes = [r.code if isinstance(r, ValidationError) else "approved" for r in results]
 
     assert sorted(outcomes) == ["approved"] * MAX_SPEAKERS + ["stage_full"] * 20
     assert selectors.present(space).filter(role=Participant.Role.SPEAKER).count() == MAX_SPEAKERS
-
-
-def _at_once(*calls):
-    """Run the calls in threads released together; return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:
-            results[index] = error
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def _host_away_space(settings):
@@ -89,7 +58,7 @@ def test_two_beat_runs_at_once_warn_the_room_once(settings, events):
     _host, space, left = _host_away_space(settings)
 
     with time_machine.travel(left + timedelta(seconds=301), tick=False):
-        results = _at_once(services.host_away_check, services.host_away_check)
+        results = at_once(services.host_away_check, services.host_away_check)
 
     assert sorted(results) == [0, 1]
     room = [e["event"] for group, e in events if group == space.group_name]
@@ -105,7 +74,7 @@ def test_the_host_coming_back_as_the_space_ends_either_keeps_it_or_finds_it_ende
         services.host_away_check()
 
     with time_machine.travel(left + timedelta(seconds=362), tick=False):
-        ended, joined = _at_once(
+        ended, joined = at_once(
             lambda: services.space_host_away_end(space_id=space.pk),
             lambda: services.space_join(space=Space.objects.get(pk=space.pk), user=host),
         )

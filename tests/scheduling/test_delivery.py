@@ -16,7 +16,7 @@ from kombu import Connection
 from scheduling import services
 from scheduling.models import Notification, Reminder
 from spaces_site.celery import app as celery_app
-from tests.conftest import _database_url
+from tests.conftest import live_env
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -47,13 +47,7 @@ def workers():
     started = []
 
     def start(broker: str):
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.live_settings",
-            "DATABASE_URL": _database_url(),
-            "REDIS_URL": broker,
-        }
-        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        env = live_env(REDIS_URL=broker)
         name = f"{queue}-{len(started)}@localhost"
         worker = subprocess.Popen(
             [

@@ -1,17 +1,17 @@
 """Two crawlers fetch a promo card that is not drawn yet, at the same moment (PostgreSQL)."""
 
 import io
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
 from scheduling import services
 from scheduling.models import Promotion
+from tests.concurrency import at_once
 from tests.factories import UserFactory
 
 pytestmark = [
@@ -30,21 +30,8 @@ def test_two_first_requests_at_once_both_get_the_image_and_write_nothing():
     )
     # As before the drawing task has run (or for a Space from before promo cards).
     Promotion.objects.filter(space=space).delete()
-    barrier = threading.Barrier(2)
-    answers = []
-
-    def crawl():
-        try:
-            barrier.wait()
-            answers.append(Client().get(f"/spaces/{space.code}/card.png"))
-        finally:
-            connections.close_all()
-
-    crawlers = [threading.Thread(target=crawl) for _ in range(2)]
-    for crawler in crawlers:
-        crawler.start()
-    for crawler in crawlers:
-        crawler.join(timeout=30)
+    url = f"/spaces/{space.code}/card.png"
+    answers = at_once(*(lambda: Client().get(url) for _ in range(2)), timeout=30)
 
     assert [answer.status_code for answer in answers] == [200, 200]
     for answer in answers:

@@ -1,14 +1,14 @@
 """Exactly once under real concurrency: two reminder scanners at once on PostgreSQL."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from scheduling import services
 from scheduling.models import Notification, Reminder
+from tests.concurrency import at_once
 from tests.factories import UserFactory
 
 pytestmark = [
@@ -30,21 +30,7 @@ def test_two_scanners_at_once_deliver_every_reminder_exactly_once():
         Reminder(space=space, user=fan, due_at=timezone.now() - timedelta(seconds=1))
         for fan in fans
     )
-    barrier = threading.Barrier(2)
-    counts = []
-
-    def scan():
-        try:
-            barrier.wait()
-            counts.append(services.reminders_deliver(batch=50))
-        finally:
-            connections.close_all()
-
-    scanners = [threading.Thread(target=scan) for _ in range(2)]
-    for scanner in scanners:
-        scanner.start()
-    for scanner in scanners:
-        scanner.join()
+    counts = at_once(*(lambda: services.reminders_deliver(batch=50) for _ in range(2)))
 
     assert sum(counts) == 600
     assert all(count > 0 for count in counts), counts  # both took a share
