@@ -138,11 +138,20 @@ def _live_bar_changed(space: Space, also: Iterable[int] = ()) -> None:
     transaction.on_commit(lambda: live_bars_changed(**ids, subject_ids=subjects), robust=True)
 
 
-def live_bars_changed(*, space_id: int, space_code: str, host_id: int, subject_ids: list[int]):
-    """Tell the first batch of live bars at once, and queue a task for the rest: a stage
-    change in a popular host's Space must not hold up the moderator's frame."""
+def live_bars_changed(
+    *,
+    space_id: int,
+    space_code: str,
+    host_id: int,
+    subject_ids: list[int],
+    after: int = 0,
+    batch: int = LIVE_BAR_FIRST,
+):
+    """Tell one batch of live bars, and queue a task for the next: the first batch (small)
+    goes at once after commit, so that a stage change in a popular host's Space does not
+    hold up the moderator's frame; the task sends the rest, batch after batch."""
     last = live_bars_notify(
-        space_code=space_code, host_id=host_id, subject_ids=subject_ids, batch=LIVE_BAR_FIRST
+        space_code=space_code, host_id=host_id, subject_ids=subject_ids, after=after, batch=batch
     )
     if last:
         # rooms.tasks imports this module to call it.

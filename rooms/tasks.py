@@ -23,9 +23,12 @@ def refresh_live_bar_counts():
 
 @shared_task(acks_late=True)
 def notify_live_bars(space_id, space_code, host_id, subject_ids, after=0):
-    """Tell one batch of live bars that a Space changed, then queue the next batch."""
-    last = services.live_bars_notify(
-        space_code=space_code, host_id=host_id, subject_ids=subject_ids, after=after
+    """Tell one batch of live bars that a Space changed (the service queues the next)."""
+    services.live_bars_changed(
+        space_id=space_id,
+        space_code=space_code,
+        host_id=host_id,
+        subject_ids=subject_ids,
+        after=after,
+        batch=services.LIVE_BAR_BATCH,
     )
-    if last:
-        notify_live_bars.delay(space_id, space_code, host_id, subject_ids, last)

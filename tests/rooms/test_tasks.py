@@ -167,3 +167,21 @@ def test_live_bars_hear_when_the_audience_changed_and_only_then(
     assert run(60, now, capture, tasks.refresh_live_bar_counts) == 1
     assert events == live_bars(host, speaker, fan, space=space)
     assert stranger.group_name not in {group for group, _e in events}
+
+
+def test_a_crowd_of_followers_is_told_batch_after_batch_each_once(
+    space, host, events, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The first batch goes after commit, the rest from tasks that queue the next one."""
+    monkeypatch.setattr(services, "LIVE_BAR_BATCH", 2)
+    monkeypatch.setattr(services.live_bars_changed, "__kwdefaults__", {"after": 0, "batch": 2})
+    fans = [UserFactory(handle=f"crowd{n}") for n in range(7)]
+    for fan in fans:
+        follow_create(follower=fan, followee=host)
+    events.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.space_end(space=space, actor=host)
+
+    told = [group for group, event in events if event.get("type") == "livebar.changed"]
+    assert sorted(told) == sorted(person.group_name for person in [host, *fans])
