@@ -321,6 +321,8 @@ class Supervisor:
         self.rpc = None
         self.pids: dict[str, int] = {}
         self.gave_up: dict[str, float] = {}
+        self.started = time.monotonic()
+        self.restarts = 0
 
     def states(self) -> dict[str, dict]:
         if self.rpc is None:
@@ -378,6 +380,37 @@ class Supervisor:
         for pid in self.pids.values():
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
+
+
+# supervisord itself is brought back like its children: after 1 s, then 2, 4… up to 30 s
+# while it keeps dying; a supervisord that ran a minute starts the count again.
+SUPERVISOR_STEADY_AFTER = 60.0
+
+
+def _keep_supervising(supervisor: "Supervisor", conf: Path, env: dict) -> "Supervisor":
+    """One turn of the watch: the children through supervisord, and supervisord itself.
+    Returns the supervisor to watch next (a new one if the old one died)."""
+    if supervisor.process.poll() is None:
+        try:
+            supervisor.watch()
+        except (OSError, xmlrpc.client.Error):
+            supervisor.rpc = None  # it is going away: the next turn sees it gone
+        return supervisor
+    ran = time.monotonic() - supervisor.started
+    supervisor.restarts = 0 if ran > SUPERVISOR_STEADY_AFTER else supervisor.restarts + 1
+    delay = min(30, 2 ** (supervisor.restarts))
+    print(
+        f"· supervisord exited (code {supervisor.process.returncode}): stopping what it "
+        f"left and starting it again in {delay} s",
+        flush=True,
+    )
+    supervisor.stop()  # its orphaned children hold the ports the new one needs
+    time.sleep(delay)
+    new = Supervisor(conf, env)
+    new.restarts = supervisor.restarts
+    if new.wait_ready():
+        print(f"· supervisord is running again (pid {new.process.pid})", flush=True)
+    return new
 
 
 def main() -> int:
@@ -479,11 +512,9 @@ def main() -> int:
         if seed.returncode == 0:
             print(seed.stdout.rstrip())
         print("Press Ctrl-C to stop everything.", flush=True)
-        while supervisor.process.poll() is None:
-            supervisor.watch()
+        while True:
+            supervisor = _keep_supervising(supervisor, conf, env)
             time.sleep(0.5)
-        print("supervisord exited: see the lines above.")
-        return 1
     except KeyboardInterrupt:
         print("\nStopping…", flush=True)
         return 0

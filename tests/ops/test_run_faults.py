@@ -222,6 +222,24 @@ def test_make_run_brings_back_each_child_it_loses_and_leaves_none_behind(tmp_pat
                 sockets.close()
         # One line per death from supervisord, not a stack of them.
         assert sum("not expected" in line for line in output.lines) == len(CHILDREN)
+
+        # supervisord itself: run.py stops what it left and starts it again.
+        old = rpc.getPID()
+        os.kill(old, signal.SIGKILL)
+        _until(lambda: output.has("· supervisord is running again"), 45, "supervisord not back")
+        rpc = run.supervisor_rpc(var / "supervisord.conf")
+        sessions.add(rpc.getPID())
+        assert rpc.getPID() != old
+        _until(
+            lambda: (
+                all(i["statename"] == "RUNNING" for i in rpc.getAllProcessInfo())
+                and _healthz(port)[0] == 200
+            ),
+            60,
+            "the site was not back after supervisord's restart",
+        )
+        # Nothing the old one started is left running beside the new ones.
+        assert not _sessions_alive({old}), output.tail(60)
     finally:
         sockets.close()
         if process.poll() is None:
