@@ -390,3 +390,17 @@ def test_the_room_is_warned_when_its_host_stays_away_and_hears_when_they_come_ba
     call(services.space_host_away_end, space_id=space.pk)
     expect(listener.locator("#space-over")).to_contain_text("This Space has ended.")
     expect(notice).to_be_hidden()
+
+
+def test_confirmations_open_in_the_middle_of_the_screen(browser, daphne_server, people, size):
+    space = live_space(people["ada"])
+    host = open_as(browser, daphne_server, people["ada"], size=size)
+    host.goto(f"/spaces/{space.code}/manage/")
+    host.get_by_role("button", name="End this Space for everyone").click()
+
+    box = host.get_by_role("dialog").bounding_box()
+    viewport = SIZES[size]
+    middle = box["y"] + box["height"] / 2
+    assert abs(middle - viewport["height"] / 2) < 40, box
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= viewport["width"]
