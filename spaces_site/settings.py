@@ -53,8 +53,11 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "timeline",
+    "mediaserver",
     "rooms",
+    "notifications",
     "scheduling",
+    "demo",
 ]
 
 MIDDLEWARE = [
