@@ -32,6 +32,7 @@ run: install
 test: install-dev chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py compiletranslations
 	$(VENV)/bin/pytest
@@ -42,9 +43,11 @@ test: install-dev chromium
 test-media: install-dev chromium
 	scripts/in-netns $(VENV)/bin/pytest -m netns -p no:cacheprovider
 
+## Style, and the layers of docs/architecture.md (import-linter, contracts in pyproject.toml).
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install-dev
 	$(VENV)/bin/ruff check --fix .

@@ -101,7 +101,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return f"user-{user_id}"
 
     def get_absolute_url(self):
-        return reverse("accounts:profile", kwargs={"handle": self.handle})
+        return reverse("timeline:profile", kwargs={"handle": self.handle})
 
 
 class Follow(models.Model):

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -35,10 +36,20 @@ handle_format = RegexValidator(
 
 
 def handle_not_reserved(value: str) -> None:
-    from django.core.exceptions import ValidationError
-
     if value.lower() in RESERVED_HANDLES:
         raise ValidationError(_("This handle is reserved."), code="reserved_handle")
 
 
 handle_validators = [handle_format, handle_not_reserved]
+
+
+class HandleConverter:
+    """`<handle:name>` in a URL: the characters a handle may hold, up to its length."""
+
+    regex = "[A-Za-z0-9_]{1,15}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value

@@ -11,23 +11,6 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import selectors, services
 from accounts.forms import LanguageForm, ProfileForm
 from core.forms import add_service_errors
-from timeline.selectors import profile_timeline
-
-
-@require_GET
-def profile(request, handle):
-    """A person's profile with their tweets, newest first."""
-    person = selectors.profile_get(handle=handle, viewer=request.user)
-    hidden = getattr(person, "viewer_blocked", False) or getattr(person, "blocked_viewer", False)
-    page = (
-        None
-        if hidden
-        else profile_timeline(author=person, viewer=request.user, before=request.GET.get("before"))
-    )
-    context = {"person": person, "page": page, "hidden": hidden}
-    if request.htmx_target == "more-tweets":
-        return render(request, "timeline/_tweet_page.html", context)
-    return render(request, "accounts/profile.html", context)
 
 
 @require_GET

@@ -315,7 +315,7 @@ def _host(browser, base_url: str):
     """Ada signs in, starts a Space, connects her (synthetic) microphone and unmutes."""
     from playwright.sync_api import expect
 
-    from accounts.management.commands.seed_demo import DEMO_PASSWORD
+    from demo.management.commands.seed_demo import DEMO_PASSWORD
 
     context = browser.new_context(base_url=base_url, locale="en-US")
     context.add_init_script(_with_constants(METER_JS + SPEAKER_JS))

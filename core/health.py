@@ -5,11 +5,10 @@ import contextlib
 
 import redis
 from asgiref.sync import async_to_sync
+from celery import current_app as celery_app
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
-
-from spaces_site.celery import app as celery_app
 
 
 def check_database() -> None:
@@ -54,6 +53,7 @@ def check_channel_layer() -> None:
 
 
 def check_celery() -> None:
+    # The app spaces_site/celery.py makes current; core imports no layer above it.
     # limit=1: return as soon as one worker answers instead of waiting out the timeout.
     replies = celery_app.control.ping(timeout=1.0, limit=1)
     if not replies:

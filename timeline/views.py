@@ -4,7 +4,7 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from rooms.selectors import live_bar
+from accounts.selectors import profile_get
 from timeline import selectors, services
 from timeline.forms import TweetForm
 
@@ -20,8 +20,26 @@ def home(request):
         return HttpResponseBadRequest(" ".join(error.messages))
     if request.htmx_target == "more-tweets":
         return render(request, "timeline/_tweet_page.html", {"page": page})
-    context = {"page": page, "form": TweetForm(), "live_spaces": live_bar(request.user)}
-    return render(request, "timeline/home.html", context)
+    # The live bar above the timeline is rooms' template tag: timeline never imports rooms.
+    return render(request, "timeline/home.html", {"page": page, "form": TweetForm()})
+
+
+@require_GET
+def profile(request, handle):
+    """A person's profile with their tweets, newest first."""
+    person = profile_get(handle=handle, viewer=request.user)
+    hidden = getattr(person, "viewer_blocked", False) or getattr(person, "blocked_viewer", False)
+    page = (
+        None
+        if hidden
+        else selectors.profile_timeline(
+            author=person, viewer=request.user, before=request.GET.get("before")
+        )
+    )
+    context = {"person": person, "page": page, "hidden": hidden}
+    if request.htmx_target == "more-tweets":
+        return render(request, "timeline/_tweet_page.html", context)
+    return render(request, "timeline/profile.html", context)
 
 
 @login_required

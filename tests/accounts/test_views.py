@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from accounts.models import Follow, User
 from accounts.services import block_create, follow_create
-from tests.factories import TweetFactory, UserFactory
+from tests.factories import TweetFactory
 from tests.images import image_upload
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -66,23 +66,6 @@ def test_password_reset_sends_an_email(client, alice, mailoutbox):
 
     assert [m.to for m in mailoutbox] == [["alice@example.com"]]
     assert "/accounts/password/reset/key/" in mailoutbox[0].body
-
-
-def test_the_profile_shows_counts_bio_and_tweets(client, alice, bob, alice_follows_bob):
-    bob.bio = "Builder of things"
-    bob.save()
-    TweetFactory(author=bob, text="Hello from Bob")
-
-    response = client.get("/@BOB/")
-
-    assert "Builder of things" in response.text
-    assert "Hello from Bob" in response.text
-    person = response.context["person"]
-    assert (person.followers_count, person.following_count) == (1, 0)
-
-
-def test_an_unknown_profile_is_404(client, db):
-    assert client.get("/@nobody/").status_code == 404
 
 
 def test_it_follows_with_htmx_and_shows_unfollow(alice_client, alice, bob):
@@ -196,17 +179,3 @@ def test_anonymous_visitors_see_the_welcome_page(client, db):
     response = client.get("/")
 
     assert "Create an account" in response.text
-
-
-@pytest.mark.parametrize("tweets", [1, 15])
-def test_the_profile_page_takes_two_queries_however_many_tweets(
-    client, db, django_assert_num_queries, tweets
-):
-    person = UserFactory(handle="carol")
-    TweetFactory.create_batch(tweets, author=person)
-
-    # the person with counts, one page of tweets, their upcoming Spaces (none here)
-    with django_assert_num_queries(3):
-        response = client.get("/@carol/")
-
-    assert len(response.context["page"].tweets) == tweets

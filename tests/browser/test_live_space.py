@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from accounts.management.commands.seed_demo import DEMO_PASSWORD
+from demo.management.commands.seed_demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

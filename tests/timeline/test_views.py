@@ -1,7 +1,8 @@
 import pytest
 
 from accounts.services import follow_create
-from tests.factories import TweetFactory
+from rooms import services as rooms
+from tests.factories import TweetFactory, UserFactory
 from timeline.models import Tweet
 
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "compose"}
@@ -113,3 +114,54 @@ def test_a_bad_cursor_is_a_400_with_a_reason(alice_client):
 
     assert response.status_code == 400
     assert response.text == "Invalid page cursor."
+
+
+def test_the_profile_shows_counts_bio_and_tweets(client, alice, bob, alice_follows_bob):
+    bob.bio = "Builder of things"
+    bob.save()
+    TweetFactory(author=bob, text="Hello from Bob")
+
+    response = client.get("/@BOB/")
+
+    assert "Builder of things" in response.text
+    assert "Hello from Bob" in response.text
+    person = response.context["person"]
+    assert (person.followers_count, person.following_count) == (1, 0)
+
+
+def test_an_unknown_profile_is_404(client, db):
+    assert client.get("/@nobody/").status_code == 404
+
+
+@pytest.mark.parametrize("tweets", [1, 15])
+def test_the_profile_page_takes_three_queries_however_many_tweets(
+    client, db, django_assert_num_queries, tweets
+):
+    person = UserFactory(handle="carol")
+    TweetFactory.create_batch(tweets, author=person)
+
+    # the person with counts, one page of tweets, their upcoming Spaces (none here)
+    with django_assert_num_queries(3):
+        response = client.get("/@carol/")
+
+    assert len(response.context["page"].tweets) == tweets
+
+
+@pytest.mark.parametrize("live", [1, 3])
+def test_the_home_page_takes_the_same_queries_however_many_live_spaces(
+    alice_client, alice, django_assert_num_queries, live
+):
+    for n in range(live):
+        host = UserFactory(handle=f"host{n}")
+        follow_create(follower=alice, followee=host)
+        TweetFactory(author=host)
+        space = rooms.space_create(host=host, title=f"Live number {n}")
+        rooms.space_join(space=space, user=UserFactory(handle=f"listener{n}"), anon_id="")
+
+    # the session, the person, one page of tweets, the live bar's Spaces and their stages,
+    # the bell's count of unread notifications
+    with django_assert_num_queries(6):
+        response = alice_client.get("/")
+
+    assert response.text.count('class="live-bubble"') == live
+    assert "Live number 0" in response.text

@@ -32,7 +32,7 @@ def linkify(text: str) -> str:
             )
         else:
             handle = match.group("handle")
-            url = reverse("accounts:profile", kwargs={"handle": handle})
+            url = reverse("timeline:profile", kwargs={"handle": handle})
             parts.append(format_html('<a href="{}" class="mention">@{}</a>', url, handle))
         position = match.end()
     parts.append(escape((text or "")[position:]))

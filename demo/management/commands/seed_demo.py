@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import follow_create
+from scheduling import services as scheduling
 from timeline.models import Tweet
 
 DEMO_PASSWORD = "spaces-demo-2026"
@@ -121,8 +122,6 @@ class Command(BaseCommand):
 
     def _scheduled_space(self, people):
         """An upcoming Space to set reminders for: Grace's, tomorrow; Marta has one set."""
-        from scheduling import services as scheduling
-
         space = self._try(
             scheduling.space_schedule,
             host=people["grace"],
