@@ -1,7 +1,6 @@
 """ws/spaces/<code>/: one socket per open Space page; frames become service calls."""
 
 import json
-import logging
 import secrets
 import uuid
 
@@ -24,8 +23,6 @@ from rooms.errors import SpaceError
 from rooms.identity import anon_id
 from rooms.models import Space
 from rooms.reactions import coalescer
-
-logger = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 4096
 # An SDP offer with its ICE candidates runs to a few kilobytes.
