@@ -91,8 +91,8 @@ async def main(listeners: int, seconds: float, first_id: int, with_speaker: bool
 
     RTCRtpReceiver._handle_rtp_packet = _count_packet
 
-    from rooms.media.embedded import EmbeddedBackend
-    from tests.rooms.media.tones import ToneTrack
+    from mediaserver.embedded.backend import EmbeddedBackend
+    from tests.mediaserver.tones import ToneTrack
 
     backend = EmbeddedBackend(timeout=30)
     drains = []

@@ -1,8 +1,6 @@
 """ws/spaces/<code>/: one socket per open Space page; frames become service calls."""
 
-import asyncio
 import json
-import logging
 import secrets
 import uuid
 
@@ -17,14 +15,14 @@ from django.utils.translation import gettext as _
 from core.consumers import FanOutEventsMixin, SocketMixin
 from core.errors import NotAllowed, error_code, error_message
 from core.ratelimit import slot_claim, slot_refresh, slot_release
-from rooms import media, selectors, services
+from mediaserver.base import MediaError
+from mediaserver.ice import ice_servers
+from mediaserver.signalling import Signalling
+from rooms import selectors, services
 from rooms.errors import SpaceError
 from rooms.identity import anon_id
-from rooms.media.ice import ice_servers
 from rooms.models import Space
 from rooms.reactions import coalescer
-
-logger = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 4096
 # An SDP offer with its ICE candidates runs to a few kilobytes.
@@ -73,9 +71,7 @@ class SpaceConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
     anon_id = ""
     cookieless = False
     slot = None
-    media_session = None
-    media_task = None
-    media_publishing = False
+    media = None
 
     async def connect(self):
         """Join the Space's group, then take a seat and send the room's snapshot (or, before
@@ -92,6 +88,7 @@ class SpaceConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
                 "space_not_found", _("There is no Space at this link."), CLOSE_NOT_FOUND
             )
             return
+        self.media = Signalling(space_id=self.space.pk)
         await self._identify()
         if not await self.allowed("connect"):
             message = _("Too many connections: wait a minute and reload the page.")
@@ -174,7 +171,7 @@ class SpaceConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
         data = event["data"]
         if "stage" in data and self.participant is not None:
             self._follow_stage(data["stage"])
-            if self.media_publishing and not self.participant.on_stage:
+            if self.media.publishing and not self.participant.on_stage:
                 # Off the stage: the media server cuts the microphone too, but should that
                 # command be lost, this socket's own session must not outlive the role.
                 await self.media_hang_up()
@@ -196,66 +193,44 @@ class SpaceConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
     # Live audio --------------------------------------------------------------------------
 
     def media_connect(self, sdp: str, access: dict, offer_id) -> None:
-        """Ask the media server for an answer without holding up this socket's other frames;
-        a newer offer replaces one still waiting."""
-        if self.media_task is not None:
-            self.media_task.cancel()
-        self.media_task = asyncio.create_task(self._media_negotiate(sdp, access, offer_id))
+        """Hand an authorised offer to the media server; the answer or error comes back as a
+        frame with the offer's id."""
+        publish = access["publish"]
 
-    async def _media_negotiate(self, sdp: str, access: dict, offer_id) -> None:
-        backend = media.backend()
-        previous, self.media_session = self.media_session, uuid.uuid4().hex
-        self.media_publishing = access["publish"]
-        ids = {
-            "space_id": self.space.pk,
-            "participant_id": self.participant.pk,
-            "session": self.media_session,
-            "sdp": sdp,
-        }
-        try:
-            if previous:
-                await backend.session_close(space_id=self.space.pk, session=previous)
-            if access["publish"]:
-                answer = await backend.speaker_offer(**ids, muted=access["muted"])
-            else:
-                answer = await backend.listener_offer(**ids)
-            if access["publish"]:
-                # A moderator may have moved this speaker off the stage while the media
-                # server answered, and the cut-off may have overtaken the offer: check again.
-                await self._call(services.media_access, participant=self.participant, publish=True)
-        except media.MediaUnavailable:
-            message = _("Live audio is unavailable right now. Trying again…")
-            await self._media_error("media_unavailable", message, offer_id)
-        except media.MediaError as exc:
+        async def answered(answer: str) -> None:
+            frame = {"type": "media.answer", "sdp": answer, "publish": publish, "id": offer_id}
+            await self.send_json(frame)
+
+        async def failed(exc: MediaError) -> None:
             await self._media_error(exc.code, exc.message, offer_id)
+
+        self.media.offer(
+            participant_id=self.participant.pk,
+            sdp=sdp,
+            publish=publish,
+            muted=access["muted"],
+            answered=answered,
+            failed=failed,
+            confirm=self._media_still_on_stage if publish else None,
+        )
+
+    async def _media_still_on_stage(self) -> None:
+        """A moderator may have moved this speaker off the stage while the media server
+        answered, and the cut-off may have overtaken the offer: check again."""
+        try:
+            await self._call(services.media_access, participant=self.participant, publish=True)
         except (SpaceError, NotAllowed) as exc:
             await self.media_hang_up()
-            await self._media_error(error_code(exc), error_message(exc), offer_id)
-        except Exception:
-            logger.exception("Media negotiation failed in Space %s", self.space.pk)
-            message = _("Live audio is unavailable right now. Trying again…")
-            await self._media_error("media_unavailable", message, offer_id)
-        else:
-            publish = access["publish"]
-            await self.send_json(
-                {"type": "media.answer", "sdp": answer, "publish": publish, "id": offer_id}
-            )
+            raise MediaError(error_message(exc), error_code(exc)) from None
 
     async def _media_error(self, code, message, offer_id) -> None:
         frame = {"type": "error", "code": code, "message": message, "for": "media.offer"}
         await self.send_json({**frame, "id": offer_id})
 
     async def media_hang_up(self) -> None:
-        if self.media_task is not None and self.media_task is not asyncio.current_task():
-            self.media_task.cancel()
-        self.media_task = None
-        self.media_publishing = False
-        if self.media_session is not None:
-            session, self.media_session = self.media_session, None
-            try:
-                await media.backend().session_close(space_id=self.space.pk, session=session)
-            except Exception:
-                logger.exception("Could not hang up media session %s", session)
+        """Close this socket's session at the media server (the page hung up or went)."""
+        if self.media is not None:
+            await self.media.hang_up()
 
     # Helpers -------------------------------------------------------------------------
 

@@ -25,9 +25,9 @@ from core.errors import NotAllowed
 from core.events import broadcast_on_commit, group_send
 from core.forms import row_id
 from core.ratelimit import rate_limit
+from mediaserver.base import command_on_commit as media_command
 from rooms import selectors
 from rooms.errors import SpaceError
-from rooms.media import command_on_commit as media_command
 from rooms.models import (
     MAX_COHOSTS,
     MAX_PINS,

@@ -49,7 +49,7 @@ django.setup()
 import redis
 from django.conf import settings
 from core.health import run_checks
-from rooms.media.embedded import alive_key
+from mediaserver.embedded.backend import alive_key
 
 def media_up():
     if settings.MEDIA_BACKEND != "embedded":

@@ -81,9 +81,9 @@ def _clear_cache():
 @pytest.fixture(autouse=True)
 def media(settings):
     """Every test gets a recording media backend; WebRTC tests start a real server."""
-    from rooms.media import backend
+    from mediaserver.base import backend
 
-    settings.MEDIA_BACKEND = "tests.rooms.media.fakes.FakeMediaBackend"
+    settings.MEDIA_BACKEND = "tests.mediaserver.fakes.FakeMediaBackend"
     backend.cache_clear()
     yield backend()
     backend.cache_clear()

@@ -1,13 +1,8 @@
 """What the services tell the media server, once their change is committed."""
 
-import base64
-import hashlib
-import hmac
-
 import pytest
 
 from rooms import services
-from rooms.media.ice import ice_servers
 from tests.factories import UserFactory
 from tests.rooms.conftest import seat, seat_of
 
@@ -64,23 +59,3 @@ def test_nothing_is_sent_when_the_change_is_refused(media, space, listener):
         )
 
     assert media.calls == []
-
-
-def test_turn_credentials_follow_coturns_rest_scheme(settings):
-    settings.TURN_SECRET = "north-wind"
-    settings.TURN_URLS = ["turn:127.0.0.1:3478"]
-    settings.TURN_TTL = 600
-
-    [turn] = ice_servers(identity="p42", now=1_800_000_000)
-
-    assert turn["username"] == "1800000600:p42"
-    expected = hmac.new(b"north-wind", b"1800000600:p42", hashlib.sha1).digest()
-    assert base64.b64decode(turn["credential"]) == expected
-    assert turn["urls"] == ["turn:127.0.0.1:3478"]
-
-
-def test_without_a_turn_secret_there_are_only_the_configured_servers(settings):
-    settings.MEDIA_ICE_SERVERS = []
-    settings.TURN_SECRET = ""
-
-    assert ice_servers(identity="p1") == []

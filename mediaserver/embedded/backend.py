@@ -21,7 +21,7 @@ import redis.asyncio as aioredis
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from rooms.media.base import MediaBackend, MediaError, MediaUnavailable
+from mediaserver.base import MediaBackend, MediaError, MediaUnavailable
 
 logger = logging.getLogger(__name__)
 

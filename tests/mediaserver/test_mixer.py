@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rooms.media.mixer import (
+from mediaserver.embedded.mixer import (
     FRAME_SAMPLES,
     INT16_MAX,
     INT16_MIN,
@@ -12,7 +12,7 @@ from rooms.media.mixer import (
     level_dbfs,
     mix,
 )
-from tests.rooms.media.tones import peaks, sine
+from tests.mediaserver.tones import peaks, sine
 
 
 def test_it_sums_the_speakers():

@@ -1,6 +1,6 @@
 """A media backend that records what Django asks of it, for tests without WebRTC."""
 
-from rooms.media import MediaBackend, MediaError, MediaUnavailable
+from mediaserver.base import MediaBackend, MediaError, MediaUnavailable
 
 
 class FakeMediaBackend(MediaBackend):

@@ -8,7 +8,7 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from rooms.media.mixer import FRAME_SAMPLES, SAMPLE_RATE
+from mediaserver.embedded.mixer import FRAME_SAMPLES, SAMPLE_RATE
 
 TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
 

@@ -7,8 +7,8 @@ import pytest
 import pytest_asyncio
 from channels.layers import get_channel_layer
 
-from rooms.media import MediaError, MediaUnavailable
-from rooms.media.embedded import EmbeddedBackend, _redis, alive_key, serve
+from mediaserver.base import MediaError, MediaUnavailable
+from mediaserver.embedded.backend import EmbeddedBackend, _redis, alive_key, serve
 
 pytestmark = pytest.mark.asyncio
 

@@ -30,8 +30,8 @@ from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import SessionDescription
 
-from rooms.media.base import MediaError
-from rooms.media.mixer import (
+from mediaserver.base import MediaError
+from mediaserver.embedded.mixer import (
     FRAME_SAMPLES,
     SAMPLE_RATE,
     InputBuffer,
@@ -126,7 +126,7 @@ class ArrivalOrderBuffer:
 # aiortc has no setting for its receive buffer: each RTCRtpReceiver keeps it in this
 # (name-mangled) attribute and reads it on every packet. If aiortc renames it, setting it
 # does nothing and every speaker is ~250 ms late again: the server says so at start-up
-# (`jitter_patch_point_ok`), and tests/rooms/media/test_jitter.py fails.
+# (`jitter_patch_point_ok`), and tests/mediaserver/test_jitter.py fails.
 JITTER_BUFFER_ATTRIBUTE = "_RTCRtpReceiver__jitter_buffer"
 
 
@@ -321,7 +321,7 @@ class MediaServer:
         if not jitter_patch_point_ok():
             logger.error(
                 "aiortc %s no longer keeps its audio jitter buffer in %s: speakers will be "
-                "delayed by about 250 ms until rooms/media/server.py is updated",
+                "delayed by about 250 ms until mediaserver/embedded/server.py is updated",
                 aiortc.__version__,
                 JITTER_BUFFER_ATTRIBUTE,
             )

@@ -1,9 +1,22 @@
-"""What Django asks of a media server, whichever one runs (DESIGN §4).
+"""What Django asks of a media server, whichever one runs (DESIGN §4), and the backend
+that Django asks.
 
 Django alone talks to the media server; the browser only ever gets an SDP answer
 and ICE servers. Django checks roles before it asks for anything: a backend trusts
 the `publish` and `muted` it is given, and enforces them.
 """
+
+import logging
+from functools import cache, partial
+
+from asgiref.sync import async_to_sync
+from django.conf import settings
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = {"embedded": "mediaserver.embedded.backend.EmbeddedBackend"}
 
 
 class MediaError(Exception):
@@ -58,3 +71,24 @@ class MediaBackend:
     ) -> None:
         """Cut a participant's media at once (only the microphone when they step down)."""
         raise NotImplementedError
+
+
+@cache
+def backend() -> MediaBackend:
+    """The configured media backend (`MEDIA_BACKEND`: "embedded" or a dotted path)."""
+    name = settings.MEDIA_BACKEND
+    return import_string(BACKENDS.get(name, name))()
+
+
+def _command(method: str, kwargs: dict) -> None:
+    try:
+        async_to_sync(getattr(backend(), method))(**kwargs)
+    except Exception:
+        # The database is the truth; a media server that missed this catches up when the
+        # browser offers again, and Django checks the role on every offer.
+        logger.exception("Media command %s failed", method)
+
+
+def command_on_commit(method: str, **kwargs) -> None:
+    """Tell the media server about a change (mute, removal, end) once it is committed."""
+    transaction.on_commit(partial(_command, method, kwargs))

@@ -13,8 +13,8 @@ from aiortc.rtcrtpparameters import RTCRtpReceiveParameters
 from aiortc.rtcrtpreceiver import RemoteStreamTrack
 from aiortc.rtp import RtpPacket
 
-from rooms.media import server
-from rooms.media.mixer import FRAME_SAMPLES
+from mediaserver.embedded import server
+from mediaserver.embedded.mixer import FRAME_SAMPLES
 
 OPUS = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=111)
 
@@ -95,7 +95,7 @@ async def test_aiortcs_own_buffer_holds_that_packet_back():
 def test_the_server_says_so_at_start_up_when_the_patch_point_is_gone(monkeypatch, caplog):
     monkeypatch.setattr(server, "JITTER_BUFFER_ATTRIBUTE", "_RTCRtpReceiver__renamed_buffer")
 
-    with caplog.at_level(logging.ERROR, logger="rooms.media.server"):
+    with caplog.at_level(logging.ERROR, logger="mediaserver.embedded.server"):
         server.MediaServer()
 
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
@@ -103,7 +103,7 @@ def test_the_server_says_so_at_start_up_when_the_patch_point_is_gone(monkeypatch
 
 
 def test_no_error_at_start_up_while_the_patch_point_is_there(caplog):
-    with caplog.at_level(logging.ERROR, logger="rooms.media.server"):
+    with caplog.at_level(logging.ERROR, logger="mediaserver.embedded.server"):
         server.MediaServer()
 
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

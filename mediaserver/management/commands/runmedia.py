@@ -8,10 +8,10 @@ import signal
 from channels.layers import get_channel_layer
 from django.core.management.base import BaseCommand
 
-from rooms.media.embedded import serve
-from rooms.models import Space
+from mediaserver import signals
+from mediaserver.embedded.backend import serve
 
-logger = logging.getLogger("rooms.media")
+logger = logging.getLogger("mediaserver")
 
 
 class Command(BaseCommand):
@@ -22,15 +22,16 @@ class Command(BaseCommand):
         asyncio.run(self.main())
 
     async def main(self):
-        from rooms.media.server import MediaServer  # aiortc is only needed here
+        # aiortc is only needed here: Django's other processes load this app without it.
+        from mediaserver.embedded.server import MediaServer
 
         layer = get_channel_layer()
 
         async def on_speaking(space_id: int, speaking: list[int]) -> None:
             try:
-                await layer.group_send(
-                    Space(pk=space_id).group_name,
-                    {"type": "media.speaking", "speaking": speaking},
+                # Rooms tell the Space's pages (rooms.receivers).
+                await signals.speaking.asend(
+                    sender=MediaServer, space_id=space_id, speaking=speaking
                 )
             except Exception:
                 logger.exception("Could not announce who speaks in Space %s", space_id)

@@ -8,9 +8,10 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 
+from mediaserver import signals as media_signals
+from mediaserver.base import MediaError
 from rooms import services
 from rooms.errors import SpaceError
-from rooms.media import MediaError
 from rooms.models import Participant
 from tests.factories import UserFactory
 from tests.rooms.test_consumers import _live_space, _next, _socket
@@ -181,15 +182,12 @@ async def test_frames_other_than_offers_are_still_limited_to_4_kb(media):
 
 
 async def test_speaking_events_reach_every_page(media):
-    from channels.layers import get_channel_layer
-
     _host, space = await _live_space()
     page = await _socket(space.code)
     await _next(page, "snapshot")
 
-    await get_channel_layer().group_send(
-        space.group_name, {"type": "media.speaking", "speaking": [5, 9]}
-    )
+    # As `runmedia` says it; rooms.receivers puts it on the Space's group.
+    await media_signals.speaking.asend(sender=None, space_id=space.pk, speaking=[5, 9])
 
     assert await _next(page, "speaking") == {"type": "speaking", "speaking": [5, 9]}
     await page.disconnect()

@@ -8,9 +8,9 @@ import asyncio
 
 import pytest
 
-from rooms.media import MediaError
-from tests.rooms.media.conftest import connect, offer_sdp, wait_connected
-from tests.rooms.media.tones import ToneTrack, peaks, rms
+from mediaserver.base import MediaError
+from tests.mediaserver.conftest import connect, offer_sdp, wait_connected
+from tests.mediaserver.tones import ToneTrack, peaks, rms
 
 pytestmark = [pytest.mark.netns, pytest.mark.asyncio]
 
@@ -187,7 +187,7 @@ async def test_a_mute_that_lands_while_the_answer_is_made_still_counts(media_ser
 async def test_a_connection_that_never_comes_up_is_let_go(media_server, monkeypatch):
     from aiortc import RTCPeerConnection
 
-    from rooms.media import server
+    from mediaserver.embedded import server
 
     monkeypatch.setattr(server, "CONNECT_DEADLINE_SECONDS", 0.5)
     pc = RTCPeerConnection()

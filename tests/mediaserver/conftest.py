@@ -4,8 +4,8 @@ from dataclasses import dataclass
 import pytest_asyncio
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
-from rooms.media.server import MediaServer
-from tests.rooms.media.tones import Recorder, ToneTrack
+from mediaserver.embedded.server import MediaServer
+from tests.mediaserver.tones import Recorder, ToneTrack
 
 
 @dataclass

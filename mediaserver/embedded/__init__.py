@@ -1,0 +1,1 @@
+"""The embedded backend: `manage.py runmedia`, an aiortc process, over the channel layer."""
