@@ -6,6 +6,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 import accounts.api
+import notifications.api
 import rooms.api
 import scheduling.api
 import timeline.api
@@ -15,6 +16,7 @@ api_patterns = [
     *accounts.api.urlpatterns,
     *timeline.api.urlpatterns,
     # Before rooms: "spaces/scheduled/" is not a Space's code.
+    *notifications.api.urlpatterns,
     *scheduling.api.urlpatterns,
     *rooms.api.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -32,6 +34,7 @@ urlpatterns = [
     path("", include("timeline.urls")),
     path("", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path("", include("notifications.urls")),
     path("", include("scheduling.urls")),
     path("", include("rooms.urls")),
     path("api/", include(api_patterns)),
