@@ -11,6 +11,7 @@ from rooms.api import SpaceOutput
 from rooms.models import Space
 from rooms.selectors import space_get
 from scheduling import selectors, services
+from scheduling.access import access_hosted_space
 
 
 class ScheduleInput(serializers.Serializer):
@@ -61,14 +62,17 @@ class ScheduledSpaceApi(APIView):
         data = RescheduleInput(data=request.data)
         data.is_valid(raise_exception=True)
         space = services.space_reschedule(
-            space=space_get(code), actor=request.user, **data.validated_data
+            space=access_hosted_space(code=code, user=request.user),
+            actor=request.user,
+            **data.validated_data,
         )
         return Response(SpaceOutput(space).data)
 
     @extend_schema(request=None, responses={200: SpaceOutput})
     def delete(self, request, code):
         """The host cancels a scheduled Space; everyone with a reminder is told."""
-        space = services.space_cancel(space=space_get(code), actor=request.user)
+        space = access_hosted_space(code=code, user=request.user)
+        space = services.space_cancel(space=space, actor=request.user)
         return Response(SpaceOutput(space).data)
 
 

@@ -8,11 +8,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from core.errors import error_message
+from core.errors import NotAllowed, error_message
 from core.forms import add_service_errors
 from rooms.models import Space
 from rooms.selectors import space_get
 from scheduling import selectors, services
+from scheduling.access import access_hosted_space
 from scheduling.forms import EditForm, ScheduleForm
 from scheduling.models import Promotion
 from scheduling.promo import calendar_ics, card_png
@@ -47,11 +48,12 @@ def space_schedule(request):
     return render(request, "scheduling/schedule.html", {"form": form})
 
 
-def _hosted(request, code):
-    space = space_get(code)
-    if space.host_id != request.user.pk:
-        raise Http404("No such Space.")
-    return space
+def _hosted(request, code) -> Space:
+    """The host's own Space; to anyone else its edit page does not exist (a 404)."""
+    try:
+        return access_hosted_space(code=code, user=request.user)
+    except NotAllowed:
+        raise Http404("No such Space.") from None
 
 
 def _unchanged(form, initial) -> bool:
