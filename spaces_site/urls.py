@@ -15,8 +15,8 @@ from core.views import healthz
 api_patterns = [
     *accounts.api.urlpatterns,
     *timeline.api.urlpatterns,
-    # Before rooms: "spaces/scheduled/" is not a Space's code.
     *notifications.api.urlpatterns,
+    # Before rooms: "spaces/scheduled/" is not a Space's code.
     *scheduling.api.urlpatterns,
     *rooms.api.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
