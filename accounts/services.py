@@ -1,4 +1,4 @@
-"""Writes for accounts: profiles, follows, blocks and personal notifications."""
+"""Writes for accounts: profiles, follows, blocks and API tokens."""
 
 from allauth.account.adapter import get_adapter
 from django.core.exceptions import ValidationError
@@ -9,7 +9,6 @@ from rest_framework.authtoken.models import Token
 from accounts.images import avatar_from_upload
 from accounts.models import Block, Follow, User
 from accounts.selectors import is_blocked_between
-from core.events import broadcast_many_on_commit
 from core.ratelimit import RateLimited
 
 
@@ -89,25 +88,6 @@ def block_create(*, blocker: User, blocked: User) -> Block:
 def block_delete(*, blocker: User, blocked: User) -> None:
     """Unblock someone; follows that the block removed stay removed."""
     Block.objects.filter(blocker=blocker, blocked=blocked).delete()
-
-
-def notify_many(notifications) -> None:
-    """Deliver stored notifications to every page their people have open, after commit."""
-    broadcast_many_on_commit(
-        [
-            (
-                User.group_name_for(n.user_id),
-                {
-                    "type": "notification.new",
-                    "kind": n.kind,
-                    "text": n.text,
-                    "url": n.url,
-                    "data": {"id": n.pk},
-                },
-            )
-            for n in notifications
-        ]
-    )
 
 
 def token_issue(*, request, login: str, password: str) -> str:

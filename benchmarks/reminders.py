@@ -58,18 +58,18 @@ def _seed():
 
 
 def run():
+    from notifications.models import Notification
     from scheduling import services
-    from scheduling.models import Notification
     from spaces_site.celery import app as celery_app
 
     setup_test_environment()
     valkey = _redis()
     celery_app.conf.task_always_eager = True  # the promo card is drawn here, not queued
-    from scheduling import tasks
+    from notifications import tasks
 
     # Emails are owed in the same transaction (the outbox rows are part of the cost), but
     # sending them is another worker's job, not part of delivering the in-app ones.
-    tasks.send_emails.delay_on_commit = lambda *args, **kwargs: None
+    tasks.send_emails.delay = lambda *args, **kwargs: None
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         start = time.perf_counter()

@@ -7,6 +7,8 @@ class SchedulingConfig(AppConfig):
     verbose_name = _("Scheduling")
 
     def ready(self):
+        # Here, not at the top: apps.py is imported before the models are ready, and the
+        # services import models.
         from rooms.signals import space_started
         from scheduling import services
 

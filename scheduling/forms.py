@@ -62,14 +62,6 @@ class ScheduleForm(SpaceForm, WhenFields):
         return clean_space_title(self.cleaned_data["title"])
 
 
-class NotificationSettingsForm(forms.Form):
-    in_app = forms.BooleanField(label=_("In the app: the bell and live alerts"), required=False)
-    email = forms.BooleanField(label=_("By email"), required=False)
-    push = forms.BooleanField(
-        label=_("By push notification, on the browsers where you turn it on"), required=False
-    )
-
-
 class EditForm(WhenFields):
     title = forms.CharField(label=_("Title"))
     topics = forms.CharField(label=_("Topics"), required=False, help_text=_("Up to 3."))

@@ -1,18 +1,9 @@
-"""Reads for reminders and notifications."""
+"""Reads for reminders and scheduled Spaces."""
 
-from scheduling.models import Notification, Reminder
+from django.db.models import Count, F
 
-
-def unread_count(user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
-
-
-def notifications(user, *, before: int | None = None, limit: int = 30) -> list[Notification]:
-    """A person's notifications, newest first, a page at a time (cursor: an id)."""
-    rows = Notification.objects.filter(user=user).order_by("-pk")
-    if before is not None:
-        rows = rows.filter(pk__lt=before)
-    return list(rows[:limit])
+from rooms.models import Space
+from scheduling.models import Reminder
 
 
 def reminder_count(space) -> int:
@@ -37,8 +28,6 @@ def reminded_space_ids(user, spaces) -> set[int]:
 
 def upcoming_hosted(user) -> list:
     """The person's scheduled Spaces, soonest first, with their topics (two queries)."""
-    from rooms.models import Space
-
     return list(
         Space.objects.filter(host=user, state=Space.State.SCHEDULED)
         .select_related("host")
@@ -49,8 +38,6 @@ def upcoming_hosted(user) -> list:
 
 def reminder_counts(spaces) -> dict[int, int]:
     """People (hosts aside) with a reminder, per Space, for a list of Spaces."""
-    from django.db.models import Count, F
-
     rows = (
         Reminder.objects.filter(space__in=[s.pk for s in spaces], kind=Reminder.Kind.START)
         .exclude(user_id=F("space__host_id"))

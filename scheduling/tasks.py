@@ -7,12 +7,9 @@ from scheduling import services
 
 @shared_task
 def deliver_reminders() -> int:
-    """The beat scan, every 30 s: deliver every reminder that is due, exactly once, and
-    any email still owed."""
-    delivered = services.reminders_deliver()
-    services.emails_send()
-    services.pushes_send()
-    return delivered
+    """The beat scan, every 30 s: deliver every reminder that is due, exactly once (the
+    emails and pushes they owe are notifications' own beat sweep)."""
+    return services.reminders_deliver()
 
 
 @shared_task
@@ -20,18 +17,6 @@ def mark_not_held() -> int:
     """The beat scan, every minute: scheduled Spaces never started, long past their time,
     are marked not held and their people told."""
     return services.spaces_mark_not_held()
-
-
-@shared_task
-def send_pushes() -> int:
-    """Send the Web Push messages that notifications owe."""
-    return services.pushes_send()
-
-
-@shared_task
-def send_emails() -> int:
-    """Send the emails that notifications owe (queued after each delivery commits)."""
-    return services.emails_send()
 
 
 @shared_task

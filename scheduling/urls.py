@@ -11,12 +11,4 @@ urlpatterns = [
     path("spaces/<str:code>/reminder/", views.reminder_toggle, name="reminder"),
     path("spaces/<str:code>/card.png", views.promo_card, name="card"),
     path("spaces/<str:code>/calendar.ics", views.calendar_file, name="calendar"),
-    path("notifications/", views.notifications, name="notifications"),
-    path("notifications/read/", views.notifications_read, name="notifications_read"),
-    path("sw.js", views.service_worker, name="service_worker"),
-    path(
-        "settings/notifications/",
-        views.notification_settings,
-        name="notification_settings",
-    ),
 ]

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,13 +8,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from core.errors import error_message
-from core.forms import add_service_errors, row_id
+from core.errors import NotAllowed, error_message
+from core.forms import add_service_errors
 from rooms.models import Space
 from rooms.selectors import space_get
 from scheduling import selectors, services
-from scheduling.forms import EditForm, NotificationSettingsForm, ScheduleForm
-from scheduling.models import NotificationSettings, Promotion
+from scheduling.access import access_hosted_space
+from scheduling.forms import EditForm, ScheduleForm
+from scheduling.models import Promotion
 from scheduling.promo import calendar_ics, card_png
 
 
@@ -48,11 +48,12 @@ def space_schedule(request):
     return render(request, "scheduling/schedule.html", {"form": form})
 
 
-def _hosted(request, code):
-    space = space_get(code)
-    if space.host_id != request.user.pk:
-        raise Http404("No such Space.")
-    return space
+def _hosted(request, code) -> Space:
+    """The host's own Space; to anyone else its edit page does not exist (a 404)."""
+    try:
+        return access_hosted_space(code=code, user=request.user)
+    except NotAllowed:
+        raise Http404("No such Space.") from None
 
 
 def _unchanged(form, initial) -> bool:
@@ -182,59 +183,3 @@ def calendar_file(request, code):
     )
     response["Content-Disposition"] = f'attachment; filename="space-{space.code}.ics"'
     return response
-
-
-@login_required
-@require_GET
-def notifications(request):
-    """Everything a person was notified of, newest first; new ones arrive live."""
-    items = selectors.notifications(request.user, before=row_id(request.GET.get("before")))
-    return render(
-        request,
-        "scheduling/notifications.html",
-        {"notifications": items, "more": items[-1].pk if len(items) == 30 else None},
-    )
-
-
-@login_required
-def notification_settings(request):
-    """Choose the channels notifications come through."""
-    current = NotificationSettings.objects.filter(user=request.user).first()
-    initial = (
-        {"in_app": current.in_app, "email": current.email, "push": current.push}
-        if current
-        else {"in_app": True, "email": True, "push": True}
-    )
-    form = NotificationSettingsForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        services.notification_settings_set(user=request.user, **form.cleaned_data)
-        messages.success(request, _("Your notification settings are saved."))
-        return redirect("scheduling:notification_settings")
-    return render(
-        request,
-        "scheduling/settings.html",
-        {"form": form, "vapid_public_key": settings.VAPID_PUBLIC_KEY},
-    )
-
-
-@require_GET
-def service_worker(request):
-    """The service worker that shows push notifications, served from the site's root so
-    that its scope is the whole site."""
-    script = (settings.BASE_DIR / "static" / "js" / "sw.js").read_text()
-    response = HttpResponse(script, content_type="text/javascript; charset=utf-8")
-    response["Service-Worker-Allowed"] = "/"
-    response["Cache-Control"] = "no-cache"
-    return response
-
-
-@login_required
-@require_POST
-def notifications_read(request):
-    """Mark one notification (`id`) or all of them as read."""
-    raw = request.POST.get("id")
-    if raw is not None and row_id(raw) is None:
-        messages.error(request, _("There is no such notification."))
-        return redirect("scheduling:notifications")
-    services.notifications_mark_read(user=request.user, notification_id=row_id(raw))
-    return redirect("scheduling:notifications")

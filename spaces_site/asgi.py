@@ -11,12 +11,12 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-import accounts.routing  # noqa: E402
+import notifications.routing  # noqa: E402
 import rooms.routing  # noqa: E402
 from core.middleware import BodyLimitMiddleware  # noqa: E402
 
 websocket_urlpatterns = [
-    *accounts.routing.websocket_urlpatterns,
+    *notifications.routing.websocket_urlpatterns,
     *rooms.routing.websocket_urlpatterns,
 ]
 

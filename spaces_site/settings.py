@@ -96,7 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
-                "scheduling.context_processors.unread",
+                "notifications.context_processors.unread",
             ],
         },
     },
@@ -220,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scheduling.tasks.deliver_reminders",
         "schedule": 30.0,
     },
+    # Owed emails and pushes are rows in outboxes: each sweep claims what is due (retries,
+    # and whatever a lost task left), so no message waits on a queued task.
+    "notifications-send-emails": {"task": "notifications.tasks.send_emails", "schedule": 30.0},
+    "notifications-send-pushes": {"task": "notifications.tasks.send_pushes", "schedule": 30.0},
     # Scheduled Spaces never started are let go SPACE_NOT_HELD_AFTER past their time.
     "scheduling-mark-not-held": {"task": "scheduling.tasks.mark_not_held", "schedule": 60.0},
 }

@@ -6,6 +6,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 import accounts.api
+import notifications.api
 import rooms.api
 import scheduling.api
 import timeline.api
@@ -14,6 +15,7 @@ from core.views import healthz
 api_patterns = [
     *accounts.api.urlpatterns,
     *timeline.api.urlpatterns,
+    *notifications.api.urlpatterns,
     # Before rooms: "spaces/scheduled/" is not a Space's code.
     *scheduling.api.urlpatterns,
     *rooms.api.urlpatterns,
@@ -32,6 +34,7 @@ urlpatterns = [
     path("", include("timeline.urls")),
     path("", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path("", include("notifications.urls")),
     path("", include("scheduling.urls")),
     path("", include("rooms.urls")),
     path("api/", include(api_patterns)),

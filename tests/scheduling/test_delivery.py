@@ -13,8 +13,9 @@ from django.conf import settings
 from django.utils import timezone
 from kombu import Connection
 
+from notifications.models import Notification
 from scheduling import services
-from scheduling.models import Notification, Reminder
+from scheduling.models import Reminder
 from spaces_site.celery import app as celery_app
 from tests.conftest import live_env
 from tests.factories import UserFactory

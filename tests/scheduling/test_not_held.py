@@ -6,11 +6,11 @@ import pytest
 import time_machine
 from django.utils import timezone, translation
 
+from notifications.models import Notification
 from rooms import services as rooms
 from rooms.errors import SpaceError
 from rooms.models import Space
 from scheduling import services
-from scheduling.models import Notification
 from scheduling.tasks import mark_not_held
 from tests.factories import UserFactory
 

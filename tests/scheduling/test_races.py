@@ -6,8 +6,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from notifications.models import Notification
 from scheduling import services
-from scheduling.models import Notification, Reminder
+from scheduling.models import Reminder
 from tests.concurrency import at_once
 from tests.factories import UserFactory
 

@@ -5,11 +5,12 @@ import time_machine
 from django.utils import timezone
 
 from core.errors import NotAllowed
+from notifications.models import Notification
 from rooms import services as rooms
 from rooms.errors import SpaceError
 from rooms.models import Space
 from scheduling import services
-from scheduling.models import Notification, Reminder
+from scheduling.models import Reminder
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -320,17 +321,6 @@ def test_the_go_live_fan_out_runs_in_batches_and_tells_each_follower_once(host):
 
     assert Notification.objects.filter(space=space, kind="live").count() == 5
     assert set(Notification.objects.values_list("user_id", flat=True)) == {f.pk for f in followers}
-
-
-def test_marking_notifications_read(fan, scheduled):
-    services.reminder_set(space=scheduled, user=fan)
-    services.space_cancel(space=scheduled, actor=scheduled.host)
-    [notification] = Notification.objects.filter(user=fan)
-
-    assert services.notifications_mark_read(user=scheduled.host) == 0  # not theirs
-    assert services.notifications_mark_read(user=fan, notification_id=notification.pk) == 1
-    notification.refresh_from_db()
-    assert notification.read_at is not None
 
 
 def test_cohosts_named_when_scheduling_take_their_seat_when_they_join(host, fan):

@@ -4,8 +4,9 @@ import pytest
 import time_machine
 from django.core import mail
 
-from scheduling import services
-from scheduling.models import EmailOutbox, Notification, NotificationSettings
+from notifications import services
+from notifications.models import EmailOutbox, Notification, NotificationSettings
+from scheduling import services as scheduling
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +16,7 @@ def _due(scheduled, django_capture_on_commit_callbacks):
         time_machine.travel(scheduled.scheduled_for, tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        services.reminders_deliver()
+        scheduling.reminders_deliver()
 
 
 def test_a_reminder_is_emailed_once_in_the_persons_language(
@@ -24,7 +25,7 @@ def test_a_reminder_is_emailed_once_in_the_persons_language(
     settings.SITE_URL = "https://spaces.example.com"
     fan.language = "it"
     fan.save()
-    services.reminder_set(space=scheduled, user=fan)
+    scheduling.reminder_set(space=scheduled, user=fan)
 
     _due(scheduled, django_capture_on_commit_callbacks)
     services.emails_send()  # a second run sends nothing again
@@ -45,7 +46,7 @@ def test_no_email_for_someone_who_turned_it_off(
     client.force_login(fan)
     page = client.post("/settings/notifications/", {"in_app": "on"}, follow=True)
     assert "Your notification settings are saved." in page.text
-    services.reminder_set(space=scheduled, user=fan)
+    scheduling.reminder_set(space=scheduled, user=fan)
 
     _due(scheduled, django_capture_on_commit_callbacks)
 
@@ -57,7 +58,7 @@ def test_in_app_off_keeps_the_notification_but_rings_no_bell(
     scheduled, fan, events, django_capture_on_commit_callbacks
 ):
     services.notification_settings_set(user=fan, in_app=False, email=True)
-    services.reminder_set(space=scheduled, user=fan)
+    scheduling.reminder_set(space=scheduled, user=fan)
 
     _due(scheduled, django_capture_on_commit_callbacks)
 
@@ -90,7 +91,7 @@ def test_an_smtp_outage_is_retried_later_not_burned_at_once(
 
     from django.core.mail import EmailMultiAlternatives
 
-    services.reminder_set(space=scheduled, user=fan)
+    scheduling.reminder_set(space=scheduled, user=fan)
     real_send = EmailMultiAlternatives.send
 
     def down(self, *args, **kwargs):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.consumers import MeConsumer
+from notifications.consumers import MeConsumer
 
 websocket_urlpatterns = [
     path("ws/me/", MeConsumer.as_asgi()),

@@ -5,7 +5,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from accounts.services import notify_many
+from notifications.services import notify_many
 from spaces_site.asgi import application
 from tests.factories import UserFactory
 

@@ -12,9 +12,10 @@ import time_machine
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from scheduling import services
-from scheduling.management.commands.vapidkeys import b64url, new_pair
-from scheduling.models import PushOutbox, PushSubscription
+from notifications import services
+from notifications.management.commands.vapidkeys import b64url, new_pair
+from notifications.models import PushOutbox, PushSubscription
+from scheduling import services as scheduling
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +70,7 @@ def _due(scheduled, django_capture_on_commit_callbacks):
         time_machine.travel(scheduled.scheduled_for, tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        services.reminders_deliver()
+        scheduling.reminders_deliver()
 
 
 def test_a_reminder_arrives_encrypted_and_signed_at_the_push_service(
@@ -82,7 +83,7 @@ def test_a_reminder_arrives_encrypted_and_signed_at_the_push_service(
         "/api/push/subscriptions/", {"endpoint": endpoint, "keys": keys}, format="json"
     )
     assert response.status_code == 201
-    services.reminder_set(space=scheduled, user=fan)
+    scheduling.reminder_set(space=scheduled, user=fan)
 
     _due(scheduled, django_capture_on_commit_callbacks)
     services.pushes_send()  # nothing is sent twice
@@ -108,7 +109,7 @@ def test_a_subscription_the_push_service_calls_gone_is_deleted(
 ):
     _key, _auth, keys = _browser_keys()
     services.push_subscribe(user=fan, endpoint=f"{push_service.url}/gone/old", **keys)
-    services.reminder_set(space=scheduled, user=fan)
+    scheduling.reminder_set(space=scheduled, user=fan)
 
     _due(scheduled, django_capture_on_commit_callbacks)
 
@@ -122,7 +123,7 @@ def test_no_push_for_someone_who_turned_it_off(
     _key, _auth, keys = _browser_keys()
     services.push_subscribe(user=fan, endpoint=f"{push_service.url}/push/x", **keys)
     services.notification_settings_set(user=fan, in_app=True, email=True, push=False)
-    services.reminder_set(space=scheduled, user=fan)
+    scheduling.reminder_set(space=scheduled, user=fan)
 
     _due(scheduled, django_capture_on_commit_callbacks)
 
