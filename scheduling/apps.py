@@ -9,8 +9,8 @@ class SchedulingConfig(AppConfig):
     def ready(self):
         # Here, not at the top: apps.py is imported before the models are ready, and the
         # services import models.
-        from rooms.signals import space_started
-        from scheduling import services
+        from rooms.signals import space_started  # noqa: PLC0415 (models not ready before)
+        from scheduling import services  # noqa: PLC0415 (models not ready before)
 
         def on_space_started(sender, space, **kwargs):
             services.space_went_live(space=space)

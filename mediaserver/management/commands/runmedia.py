@@ -23,7 +23,7 @@ class Command(BaseCommand):
 
     async def main(self):
         # aiortc is only needed here: Django's other processes load this app without it.
-        from mediaserver.embedded.server import MediaServer
+        from mediaserver.embedded.server import MediaServer  # noqa: PLC0415 (see above)
 
         layer = get_channel_layer()
 
