@@ -1,7 +1,6 @@
 """REST API for Spaces: the same services as the pages and the room's WebSocket."""
 
 from django.urls import path
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
@@ -12,7 +11,7 @@ from rest_framework.views import APIView
 
 from core.api import RowIdField
 from rooms import selectors, services
-from rooms.errors import SpaceError
+from rooms.access import access_my_seat
 from rooms.identity import browser_identity
 from rooms.models import Space
 
@@ -126,14 +125,6 @@ def _space(code) -> Space:
     return selectors.space_get(code)
 
 
-def _my_seat(request, space):
-    """The caller's present seat in the Space; they must have joined."""
-    seat = selectors.participant_for(space, user=request.user, anon_id=browser_identity(request))
-    if seat is None or seat.left_at is not None:
-        raise SpaceError(_("Join the Space first."), code="not_in_space")
-    return seat
-
-
 def _snapshot(request, space):
     seat = selectors.participant_for(space, user=request.user, anon_id=browser_identity(request))
     return Response(selectors.space_snapshot(space, seat))
@@ -225,7 +216,7 @@ class LeaveApi(APIView):
     def post(self, request, code):
         """Leave the Space."""
         space = _space(code)
-        services.space_leave(participant=_my_seat(request, space))
+        services.space_leave(participant=access_my_seat(request, space))
         services.counts_announce(space_id=space.pk)
         return _snapshot(request, space)
 
@@ -237,14 +228,14 @@ class HandApi(APIView):
     def post(self, request, code):
         """Raise one's hand: request to speak."""
         space = _space(code)
-        services.hand_raise(participant=_my_seat(request, space))
+        services.hand_raise(participant=access_my_seat(request, space))
         return _snapshot(request, space)
 
     @extend_schema(request=None, responses={200: SnapshotOutput})
     def delete(self, request, code):
         """Lower one's hand."""
         space = _space(code)
-        services.hand_lower(participant=_my_seat(request, space))
+        services.hand_lower(participant=access_my_seat(request, space))
         return _snapshot(request, space)
 
 
@@ -288,7 +279,7 @@ class ReactionApi(APIView):
         data.is_valid(raise_exception=True)
         space = _space(code)
         services.reaction_send(
-            participant=_my_seat(request, space), emoji=data.validated_data["emoji"]
+            participant=access_my_seat(request, space), emoji=data.validated_data["emoji"]
         )
         return Response(status=status.HTTP_202_ACCEPTED)
 

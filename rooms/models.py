@@ -1,5 +1,6 @@
 import secrets
 import string
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from rooms.errors import SpaceError
+
 CODE_ALPHABET = string.ascii_letters + string.digits
 TITLE_MAX_LENGTH = 70
 MAX_TOPICS = 3
@@ -17,23 +20,6 @@ MAX_COHOSTS = 2
 MAX_SPEAKERS = 10
 MAX_PINS = 3
 REACTIONS = ["💯", "👏", "❤️", "😂", "🙏", "✊", "👋", "➕", "✋"]
-
-
-def clean_space_title(value) -> str:
-    """The one rule for a Space's title, for creating and editing alike (every interface):
-    one line of text, 1 to TITLE_MAX_LENGTH characters, without surrounding spaces."""
-    title = (value or "").strip()
-    if not title:
-        raise ValidationError(gettext("Give your Space a title."), code="title_empty")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in title):
-        raise ValidationError(gettext("A title is one line of text."), code="title_lines")
-    if len(title) > TITLE_MAX_LENGTH:
-        raise ValidationError(
-            gettext("A title is at most %(max)s characters; this one has %(count)s.")
-            % {"max": TITLE_MAX_LENGTH, "count": len(title)},
-            code="title_too_long",
-        )
-    return title
 
 
 def new_space_code() -> str:
@@ -94,9 +80,42 @@ class Space(models.Model):
     def get_absolute_url(self):
         return reverse("rooms:space", kwargs={"code": self.code})
 
+    @staticmethod
+    def clean_title(value) -> str:
+        """The one rule for a Space's title, for creating and editing alike (every interface):
+        one line of text, 1 to TITLE_MAX_LENGTH characters, without surrounding spaces."""
+        title = (value or "").strip()
+        if not title:
+            raise ValidationError(gettext("Give your Space a title."), code="title_empty")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in title):
+            raise ValidationError(gettext("A title is one line of text."), code="title_lines")
+        if len(title) > TITLE_MAX_LENGTH:
+            raise ValidationError(
+                gettext("A title is at most %(max)s characters; this one has %(count)s.")
+                % {"max": TITLE_MAX_LENGTH, "count": len(title)},
+                code="title_too_long",
+            )
+        return title
+
+    @staticmethod
+    def clean_topics(names: Iterable[str]) -> list[str]:
+        """Normalise topic names: trimmed, no '#', lower case, unique, at most three."""
+        topics = []
+        for name in names:
+            name = name.strip().lstrip("#").strip().lower()
+            if name and name not in topics:
+                topics.append(name)
+        if len(topics) > MAX_TOPICS:
+            raise SpaceError(
+                {"topics": gettext("A Space has at most %(n)s topics.") % {"n": MAX_TOPICS}},
+            )
+        if any(len(name) > 30 for name in topics):
+            raise SpaceError({"topics": gettext("A topic is at most 30 characters.")})
+        return topics
+
     def clean(self):
         try:
-            self.title = clean_space_title(self.title)
+            self.title = self.clean_title(self.title)
         except ValidationError as error:
             raise ValidationError({"title": error}) from None
 
@@ -111,6 +130,10 @@ class Space(models.Model):
     @property
     def is_over(self) -> bool:
         return self.state in (self.State.ENDED, self.State.CANCELLED, self.State.NOT_HELD)
+
+
+# Other apps' name for the rule (scheduling's forms and services).
+clean_space_title = Space.clean_title
 
 
 class Participant(models.Model):
@@ -174,6 +197,25 @@ class Participant(models.Model):
     @property
     def is_moderator(self) -> bool:
         return self.role in self.MODERATOR_ROLES
+
+    def to_stage(self, role: str) -> None:
+        """Come up to the stage in this role, muted: everyone unmutes when ready."""
+        self.role = role
+        self.hand_raised_at = None
+        self.invited_at = None
+        self.muted_by_host = False
+        self.self_muted = True
+        self.listed = True
+        self.save()
+
+    def to_audience(self) -> None:
+        """Go back to listening, with no hand raised, invitation or microphone."""
+        self.role = self.Role.LISTENER
+        self.hand_raised_at = None
+        self.invited_at = None
+        self.muted_by_host = False
+        self.self_muted = True
+        self.save()
 
 
 class SpaceBan(models.Model):

@@ -265,18 +265,6 @@ def stage_user_ids(space_ids: Iterable[int]) -> dict[int, set[int]]:
     return people
 
 
-def manageable_space(*, code: str, user) -> Space:
-    """A Space its host (or a co-host) may manage, or 404 for anyone else."""
-    space = space_get(code)
-    if space.host_id == user.pk:
-        return space
-    if Participant.objects.filter(
-        space=space, user=user, role=Participant.Role.COHOST, left_at__isnull=True
-    ).exists():
-        return space
-    raise Http404("No such Space.")
-
-
 def pinnable_tweets(space: Space, user, *, limit: int = 10) -> list:
     """What a host or co-host may pin from the room: the host's tweets and their own, as
     the timeline shows them to this person (pin_add accepts the same), newest first."""

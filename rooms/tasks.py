@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from rooms import services
+from rooms import events, services
 
 
 @shared_task(acks_late=True)
@@ -24,11 +24,11 @@ def refresh_live_bar_counts():
 @shared_task(acks_late=True)
 def notify_live_bars(space_id, space_code, host_id, subject_ids, after=0):
     """Tell one batch of live bars that a Space changed (the service queues the next)."""
-    services.live_bars_changed(
+    events.live_bars_changed(
         space_id=space_id,
         space_code=space_code,
         host_id=host_id,
         subject_ids=subject_ids,
         after=after,
-        batch=services.LIVE_BAR_BATCH,
+        batch=events.LIVE_BAR_BATCH,
     )

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import error_message
 from core.forms import add_service_errors
 from rooms import selectors, services
+from rooms.access import access_manageable_space
 from rooms.forms import HandleForm, PinForm, PolicyForm, SpaceForm
 from rooms.identity import browser_identity
 from rooms.models import MAX_PINS, REACTIONS, Participant
@@ -126,7 +127,7 @@ def space_state(request, code):
 @require_GET
 def pinnable(request, code):
     """Tweets a host or co-host may pin from the room: the host's and their own, newest first."""
-    space = selectors.manageable_space(code=code, user=request.user)
+    space = access_manageable_space(code=code, user=request.user)
     tweets = selectors.pinnable_tweets(space, request.user)
     return JsonResponse(
         {
@@ -192,7 +193,7 @@ def dashboard(request):
 @require_GET
 def space_manage(request, code):
     """Manage a Space: co-hosts, pins, who can speak; start or end it."""
-    space = selectors.manageable_space(code=code, user=request.user)
+    space = access_manageable_space(code=code, user=request.user)
     cohosts = selectors.present(space).filter(role=Participant.Role.COHOST).select_related("user")
     return render(
         request,
@@ -211,7 +212,7 @@ def space_manage(request, code):
 
 def _manage_action(request, code, run):
     """Run one management action and come back to the manage page with its outcome."""
-    space = selectors.manageable_space(code=code, user=request.user)
+    space = access_manageable_space(code=code, user=request.user)
     try:
         message = run(space)
     except (ValidationError, PermissionDenied) as error:
@@ -229,7 +230,7 @@ def _manage_action(request, code, run):
 def space_start(request, code):
     """Start a scheduled Space now (host only)."""
 
-    space = selectors.manageable_space(code=code, user=request.user)
+    space = access_manageable_space(code=code, user=request.user)
     try:
         services.space_start(space=space, actor=request.user)
     except (ValidationError, PermissionDenied) as error:

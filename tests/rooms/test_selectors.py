@@ -4,6 +4,7 @@ import time_machine
 from django.utils import timezone
 
 from accounts.services import block_create, follow_create
+from rooms import events as room_events
 from rooms import selectors, services
 from rooms.models import Space
 from tests.factories import UserFactory
@@ -92,8 +93,8 @@ def test_removed_from_is_about_this_space_and_this_person(space, host, listener)
 def test_past_the_first_batch_a_task_tells_the_rest(
     space, host, events, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(services, "LIVE_BAR_FIRST", 2)
-    monkeypatch.setattr(services, "LIVE_BAR_BATCH", 2)
+    monkeypatch.setattr(room_events, "LIVE_BAR_FIRST", 2)
+    monkeypatch.setattr(room_events, "LIVE_BAR_BATCH", 2)
     fans = [UserFactory(handle=f"fan{n}") for n in range(4)]
     for fan in fans:
         follow_create(follower=fan, followee=host)

@@ -8,6 +8,7 @@ import time_machine
 from django.utils import timezone
 
 from accounts.services import block_create, follow_create
+from rooms import events as room_events
 from rooms import selectors, services, tasks
 from rooms.models import Space
 from tests.factories import UserFactory
@@ -173,8 +174,8 @@ def test_a_crowd_of_followers_is_told_batch_after_batch_each_once(
     space, host, events, monkeypatch, django_capture_on_commit_callbacks
 ):
     """The first batch goes after commit, the rest from tasks that queue the next one."""
-    monkeypatch.setattr(services, "LIVE_BAR_BATCH", 2)
-    monkeypatch.setattr(services.live_bars_changed, "__kwdefaults__", {"after": 0, "batch": 2})
+    monkeypatch.setattr(room_events, "LIVE_BAR_BATCH", 2)
+    monkeypatch.setattr(room_events.live_bars_changed, "__kwdefaults__", {"after": 0, "batch": 2})
     fans = [UserFactory(handle=f"crowd{n}") for n in range(7)]
     for fan in fans:
         follow_create(follower=fan, followee=host)
