@@ -108,4 +108,4 @@ def test_the_500_page_renders_with_no_request_context_and_no_database():
     page = response.content.decode()
     assert "Something went wrong on our side" in page
     assert HOME_LINK in page
-    assert "/static/css/app.css" in page
+    assert "/static/css/base.css" in page

@@ -62,24 +62,36 @@ function showToast(text, url) {
   setTimeout(() => toast.remove(), 6000);
 }
 
-function addToList(notification) {
-  const list = document.getElementById("notification-list");
-  if (!list) return;
-  const item = document.createElement("li");
-  item.className = "notification";
-  const body = document.createElement(notification.url ? "a" : "span");
-  body.textContent = notification.text;
-  if (notification.url) body.href = notification.url;
-  item.append(body);
-  list.prepend(item);
-  document.getElementById("notifications-empty")?.setAttribute("hidden", "");
-}
+// What the ws/me/ socket has brought: the page's count of unread notifications (the server's,
+// then one more per arrival) and the notifications that arrived since the page loaded. The
+// badge and the notifications page's list are drawn from it.
+const inbox = {
+  unread: Number(document.getElementById("unread-badge")?.textContent || 0),
+  arrived: [],
+};
+let listed = 0; // how many of inbox.arrived the list already shows
 
-function bumpBadge() {
+function renderBadge() {
   const badge = document.getElementById("unread-badge");
   if (!badge) return;
-  badge.textContent = String(Number(badge.textContent || 0) + 1);
-  badge.hidden = false;
+  badge.textContent = String(inbox.unread);
+  badge.hidden = inbox.unread === 0;
+}
+
+function renderList() {
+  const list = document.getElementById("notification-list");
+  if (!list) return;
+  for (const notification of inbox.arrived.slice(listed)) {
+    const item = document.createElement("li");
+    item.className = "notification";
+    const body = document.createElement(notification.url ? "a" : "span");
+    body.textContent = notification.text;
+    if (notification.url) body.href = notification.url;
+    item.append(body);
+    list.prepend(item);
+  }
+  listed = inbox.arrived.length;
+  if (listed) document.getElementById("notifications-empty")?.setAttribute("hidden", "");
 }
 
 if (document.body.dataset.user) {
@@ -90,8 +102,10 @@ if (document.body.dataset.user) {
         document.body.dispatchEvent(new CustomEvent("livebar-changed"));
       }
       if (message.type === "notification") {
-        bumpBadge();
-        addToList(message);
+        inbox.unread += 1;
+        inbox.arrived.push(message);
+        renderBadge();
+        renderList();
         showToast(message.text, message.url);
       }
     },

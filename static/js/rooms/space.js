@@ -24,7 +24,9 @@ const view = {
   tray: null, // "react" or "share": the open tray above the dock
   openMenus: new Set(), // participant ids whose moderator menu is open
   pinnable: null, // the tweets a moderator may pin, once fetched
+  pinnableFailed: false, // the last fetch of those tweets failed
   audioStatus: "",
+  micLevel: null, // the speaker's input level, 0 to 1, while their microphone is on
 };
 
 const audio = new RoomAudio({
@@ -36,9 +38,8 @@ const audio = new RoomAudio({
     renderAudio();
   },
   onLevel: (level) => {
-    const meter = $("mic-level");
-    meter.hidden = level === null;
-    if (level !== null) meter.value = level;
+    view.micLevel = level;
+    renderMicLevel();
   },
   onChange: () => renderDock(),
 });
@@ -228,7 +229,11 @@ function renderPins() {
 function renderPinPicker() {
   const picker = $("pin-picker");
   picker.hidden = !isModerator();
-  if (picker.hidden || view.pinnable === null) return;
+  if (picker.hidden) return;
+  if (view.pinnable === null) {
+    if (view.pinnableFailed) $("pinnable-status").textContent = strings.pinnable_failed;
+    return;
+  }
   const pinned = new Set(view.room.pins.map((pin) => pin.tweet_id));
   const full = view.room.pins.length >= Number(root.dataset.maxPins);
   const choices = view.pinnable.filter((tweet) => !pinned.has(tweet.id));
@@ -248,10 +253,10 @@ async function loadPinnable() {
     const response = await fetch(root.dataset.pinnableUrl, { headers: { Accept: "application/json" } });
     if (!response.ok) throw new Error(String(response.status));
     view.pinnable = (await response.json()).tweets;
+    view.pinnableFailed = false;
   } catch {
     view.pinnable = null;
-    $("pinnable-status").textContent = strings.pinnable_failed;
-    return;
+    view.pinnableFailed = true;
   }
   renderPinPicker();
 }
@@ -298,6 +303,13 @@ function renderDock() {
 function renderAudio() {
   $("audio-status").textContent = view.audioStatus;
   $("audio-retry").hidden = !audio.failed;
+}
+
+// Apart from renderAudio: the level changes many times a second, the status line must not.
+function renderMicLevel() {
+  const meter = $("mic-level");
+  meter.hidden = view.micLevel === null;
+  if (view.micLevel !== null) meter.value = view.micLevel;
 }
 
 function renderOver() {
