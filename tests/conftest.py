@@ -14,6 +14,8 @@ from django.db import connections
 from accounts.services import follow_create
 from tests.factories import PASSWORD, UserFactory
 
+pytest_plugins = ["tests.events"]
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
