@@ -33,16 +33,24 @@ class RecordingLayer:
             self.sent.append((group, message))
 
 
+def record_events(patch) -> list[tuple[str, dict]]:
+    """Put core.events on a recording channel layer (`patch`: a pytest MonkeyPatch, or one
+    of its contexts); return the list that it fills, for tests that run callbacks their own
+    way (beat runs under time_machine, threads racing on a real commit)."""
+    layer = RecordingLayer()
+    patch.setattr(core.events, "get_channel_layer", lambda *args: layer)
+    return layer.sent
+
+
 @pytest.fixture
 def capture_events(monkeypatch, django_capture_on_commit_callbacks):
     """A context manager that yields the list of (group, event) pairs sent inside it."""
 
     @contextmanager
     def capture():
-        layer = RecordingLayer()
         with monkeypatch.context() as patch:
-            patch.setattr(core.events, "get_channel_layer", lambda *args: layer)
+            sent = record_events(patch)
             with django_capture_on_commit_callbacks(execute=True):
-                yield layer.sent
+                yield sent
 
     return capture
