@@ -12,7 +12,10 @@ from django.core.cache import cache
 from django.db import connections
 
 from accounts.services import follow_create
+from tests.events import record_events
 from tests.factories import PASSWORD, UserFactory
+
+pytest_plugins = ["tests.events"]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -274,10 +277,6 @@ def page(browser, daphne_server):
 
 @pytest.fixture
 def events(monkeypatch):
-    """Every real-time event sent after commit, as (group, event) pairs."""
-    import core.events
-
-    sent = []
-    monkeypatch.setattr(core.events, "group_send", lambda group, event: sent.append((group, event)))
-    monkeypatch.setattr(core.events, "group_send_many", sent.extend)
-    return sent
+    """Every real-time event sent after commit, as (group, event) pairs; for tests that
+    collect across several blocks (`capture_events` is the one-block form)."""
+    return record_events(monkeypatch)

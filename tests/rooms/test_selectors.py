@@ -90,16 +90,14 @@ def test_removed_from_is_about_this_space_and_this_person(space, host, listener)
     assert selectors.removed_from(space) is False
 
 
-def test_past_the_first_batch_a_task_tells_the_rest(
-    space, host, events, monkeypatch, django_capture_on_commit_callbacks
-):
+def test_past_the_first_batch_a_task_tells_the_rest(space, host, monkeypatch, capture_events):
     monkeypatch.setattr(room_events, "LIVE_BAR_FIRST", 2)
     monkeypatch.setattr(room_events, "LIVE_BAR_BATCH", 2)
     fans = [UserFactory(handle=f"fan{n}") for n in range(4)]
     for fan in fans:
         follow_create(follower=fan, followee=host)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_events() as events:
         services.space_end(space=space, actor=host)
 
     assert [(g, e) for g, e in events if g != space.group_name] == live_bars(

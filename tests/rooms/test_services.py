@@ -135,12 +135,12 @@ def test_the_invited_policy_refuses_every_hand(space, host, listener):
 
 
 def test_approving_a_hand_puts_them_on_stage_muted_and_tells_the_room(
-    space, host, listener, events, django_capture_on_commit_callbacks
+    space, host, listener, capture_events
 ):
     participant = seat_of(space, listener)
     services.hand_raise(participant=participant)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_events() as events:
         services.request_approve(space=space, actor=host, participant_id=participant.pk)
 
     participant.refresh_from_db()
@@ -149,17 +149,19 @@ def test_approving_a_hand_puts_them_on_stage_muted_and_tells_the_room(
         True,
         None,
     )
-    room_events = [e for group, e in events if group == space.group_name]
-    assert room_events[-1]["event"] == "stage.speaker_added"
-    assert [p["handle"] for p in room_events[-1]["data"]["stage"]] == ["host", "listener"]
-    assert room_events[-1]["seq"] == Space.objects.get(pk=space.pk).seq
+    added = stage_event(
+        space,
+        "stage.speaker_added",
+        participant_id=participant.pk,
+        participant=public(space, listener),
+    )
+    assert events == [(space.group_name, added), *live_bars(host, listener, space=space)]
+    assert [p["handle"] for p in events[0][1]["data"]["stage"]] == ["host", "listener"]
 
 
-def test_event_numbers_rise_by_one(
-    space, host, listener, events, django_capture_on_commit_callbacks
-):
+def test_event_numbers_rise_by_one(space, host, listener, capture_events):
     participant = seat_of(space, listener)
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_events() as events:
         services.hand_raise(participant=participant)
         services.request_decline(space=space, actor=host, participant_id=participant.pk)
         services.pin_add(space=space, actor=host, tweet_id=TweetFactory(author=host).pk)
@@ -243,13 +245,11 @@ def test_a_fourth_pin_is_refused(space, host):
     assert PinnedTweet.objects.count() == 3
 
 
-def test_ending_lets_everyone_go_and_tells_the_live_bar(
-    space, host, speaker, events, django_capture_on_commit_callbacks
-):
+def test_ending_lets_everyone_go_and_tells_the_live_bar(space, host, speaker, capture_events):
     fan = UserFactory(handle="fan")
     follow_create(follower=fan, followee=speaker)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_events() as events:
         services.space_end(space=space, actor=host)
 
     assert selectors.counts(space)["total"] == 0
@@ -283,11 +283,11 @@ def test_rejoining_after_leaving_comes_back_as_a_listener(space, speaker):
 
 
 def test_moving_a_speaker_to_listeners_tells_the_room_they_are_a_listed_listener(
-    space, host, speaker, events, django_capture_on_commit_callbacks
+    space, host, speaker, capture_events
 ):
     participant = seat_of(space, speaker)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_events() as events:
         services.speaker_demote(space=space, actor=host, participant_id=participant.pk)
 
     moved = public(space, speaker)
@@ -304,12 +304,12 @@ def test_moving_a_speaker_to_listeners_tells_the_room_they_are_a_listed_listener
 
 
 def test_declining_an_invitation_tells_the_room_who_stays_a_listener(
-    space, host, listener, events, django_capture_on_commit_callbacks
+    space, host, listener, capture_events
 ):
     participant = seat_of(space, listener)
     services.speaker_invite(space=space, actor=host, participant_id=participant.pk)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_events() as events:
         services.invite_answer(participant=participant, accept=False)
 
     still = public(space, listener)
@@ -382,11 +382,11 @@ def _approve(space, host, user):
     ids=lambda value: getattr(value, "__name__", "").strip("_") or None,
 )
 def test_every_event_about_someone_present_carries_their_role_and_listing(
-    space, host, request, who, act, event, role, events, django_capture_on_commit_callbacks
+    space, host, request, who, act, event, role, capture_events
 ):
     user = request.getfixturevalue(who)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_events() as events:
         act(space, host, user)
 
     about = [e for group, e in events if group == space.group_name][-1]
@@ -399,12 +399,10 @@ def test_every_event_about_someone_present_carries_their_role_and_listing(
     )
 
 
-def test_an_event_about_someone_who_left_names_them_only(
-    space, speaker, events, django_capture_on_commit_callbacks
-):
+def test_an_event_about_someone_who_left_names_them_only(space, speaker, capture_events):
     participant = seat_of(space, speaker)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_events() as events:
         services.space_leave(participant=participant)
 
     assert events == [
@@ -417,12 +415,12 @@ def test_an_event_about_someone_who_left_names_them_only(
 
 
 def test_a_removed_listener_is_let_go_for_good_and_the_room_hears_it(
-    space, host, listener, events, django_capture_on_commit_callbacks
+    space, host, listener, capture_events
 ):
     participant = seat_of(space, listener)
     before = Space.objects.get(pk=space.pk).seq
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_events() as events:
         services.participant_remove(space=space, actor=host, participant_id=participant.pk)
 
     participant.refresh_from_db()
@@ -524,13 +522,13 @@ def test_an_impossible_tweet_id_is_no_such_tweet(space, host, raw):
 
 
 def test_mutes_and_hands_stay_in_the_room_and_never_reach_followers_live_bars(
-    space, host, speaker, listener, events, django_capture_on_commit_callbacks
+    space, host, speaker, listener, capture_events
 ):
     fan = UserFactory(handle="fan")
     follow_create(follower=fan, followee=speaker)
     follow_create(follower=fan, followee=listener)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_events() as events:
         services.self_mute_set(participant=seat_of(space, speaker), muted=False)
         services.hand_raise(participant=seat_of(space, listener))
 
@@ -538,12 +536,10 @@ def test_mutes_and_hands_stay_in_the_room_and_never_reach_followers_live_bars(
     assert [event["event"] for _group, event in events] == ["stage.unmuted", "hands.raised"]
 
 
-def test_a_mute_that_changes_nothing_sends_nothing(
-    space, speaker, events, media, django_capture_on_commit_callbacks
-):
+def test_a_mute_that_changes_nothing_sends_nothing(space, speaker, media, capture_events):
     assert seat_of(space, speaker).self_muted
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture_events() as events:
         services.self_mute_set(participant=seat_of(space, speaker), muted=True)
 
     assert events == []

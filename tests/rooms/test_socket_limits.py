@@ -11,11 +11,19 @@ from django.test import Client
 from rooms import selectors, services
 from rooms.models import Participant
 from spaces_site.asgi import application
+from tests.clock import cache_clock
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 
 DEEP_JSON = "[" * 1500 + "]" * 1500  # 3 KB, deeper than Python's JSON decoder goes
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    """The rate-limit windows stand still (tests/clock.py): a burst falls in one window
+    however slowly the machine sends it, and a window ends when the test moves the clock."""
+    return cache_clock(monkeypatch)
 
 
 @database_sync_to_async
@@ -172,6 +180,28 @@ async def test_browsers_are_limited_each_and_their_address_as_a_whole():
     assert await _next(other, "pong") == {"type": "pong"}  # no error before it
     await one.disconnect()
     await other.disconnect()
+
+
+async def test_the_allowance_comes_back_when_the_window_ends(clock):
+    _host, space = await _live_space()
+    page = await _room(space)
+    await _next(page, "snapshot")
+    for _ in range(16):  # reactions: 15 per 3 s
+        await page.send_json_to({"type": "react", "emoji": "👏"})
+    assert (await _next(page, "error"))["for"] == "react"
+
+    clock.advance(2.9)
+    await page.send_json_to({"type": "react", "emoji": "👏"})
+    assert (await _next(page, "error"))["for"] == "react"  # the same window
+    clock.advance(0.1)
+    await page.send_json_to({"type": "react", "emoji": "👏"})
+    await page.send_json_to({"type": "ping"})
+
+    frames = []
+    while '"pong"' not in (frames or [""])[-1]:
+        frames.append((await page.receive_output(timeout=3))["text"])
+    assert _count(frames, "rate_limited") == 0
+    await page.disconnect()
 
 
 async def test_frames_that_get_errors_count_and_a_flood_of_them_is_closed():

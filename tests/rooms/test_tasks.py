@@ -123,11 +123,11 @@ def test_a_host_back_before_the_grace_hears_nothing(
     assert events == []
 
 
-def test_a_present_host_is_never_away(space, events, django_capture_on_commit_callbacks):
+def test_a_present_host_is_never_away(space, capture_events):
     with time_machine.travel(timezone.now() + timedelta(hours=3), tick=False):
         # The sweep would let a silent host go; here the host's page keeps beating.
         services.participant_seen(participant=seat_of(space, space.host))
-        with django_capture_on_commit_callbacks(execute=True):
+        with capture_events() as events:
             assert tasks.end_when_host_away() == 0
     assert events == []
 

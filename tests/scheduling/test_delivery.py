@@ -5,11 +5,13 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection, connections
 from django.utils import timezone
 from kombu import Connection
 
@@ -106,17 +108,78 @@ def _delivered_once(fans):
     assert notifications.values("user").distinct().count() == COUNT
 
 
+def _waiting_on(table: str) -> list[int]:
+    """The database backends whose statement waits for a lock on `table`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_locks WHERE relation = %s::regclass AND NOT granted", [table]
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def _backend_alive(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone()[0] == 1
+
+
+class _TableLock:
+    """SHARE on a table, from a connection of its own, until released. Asked while a batch
+    waits for the table, it queues behind that batch: granted as the batch commits."""
+
+    def __init__(self, table: str):
+        self.held, self._release = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._hold, args=(table,), daemon=True)
+        self._thread.start()
+
+    def _hold(self, table: str) -> None:
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("BEGIN")
+                cursor.execute(f'LOCK TABLE "{table}" IN SHARE MODE')
+                self.held.set()
+                self._release.wait(120)
+                cursor.execute("ROLLBACK")
+        finally:
+            other.close()
+
+    def release(self) -> None:
+        self._release.set()
+        self._thread.join(30)
+
+
 def test_a_worker_killed_in_the_middle_of_a_batch_loses_and_repeats_nothing(due_reminders, workers):
+    """A SHARE lock on the notifications table stops a batch after it claimed its
+    reminders and marked them sent, where it stores their notifications: the worker is
+    killed there, inside its second batch, and never between two."""
     start, scan = workers
     broker = settings.REDIS_URL
-    worker = start(broker)
-    scan(broker)
-    _wait(lambda: _sent() > 0)
-    os.killpg(worker.pid, signal.SIGKILL)  # mid-delivery: one batch is open
-    worker.wait()
-    at_kill = _sent()
-    assert 0 < at_kill < COUNT
+    table = Notification._meta.db_table
+    first = _TableLock(table)
+    second = None
+    try:
+        _wait(first.held.is_set)
+        worker = start(broker)
+        scan(broker)
+        _wait(lambda: len(_waiting_on(table)) == 1)  # the first batch, stopped
+        [backend] = _waiting_on(table)
+        second = _TableLock(table)
+        _wait(lambda: len(_waiting_on(table)) == 2)  # queued behind the first batch
+        first.release()  # the first batch commits; the second lock is granted
+        _wait(second.held.is_set)
+        _wait(lambda: _waiting_on(table) == [backend])  # the second batch, stopped
+        at_kill = _sent()
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    finally:
+        first.release()
+        if second is not None:
+            second.release()
+    _wait(lambda: not _backend_alive(backend))  # its open transaction is rolled back
 
+    assert at_kill == services.BATCH  # the first batch, committed whole
+    assert _sent() == at_kill  # and nothing of the second
     start(broker)
     scan(broker)  # the next beat tick
     _wait(lambda: _sent() == COUNT)

@@ -134,10 +134,8 @@ def test_the_notice_is_in_each_persons_language(scheduled, host):
     assert text == expected
 
 
-def test_cancelling_tells_the_open_pages(
-    scheduled, host, events, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
+def test_cancelling_tells_the_open_pages(scheduled, host, capture_events):
+    with capture_events() as events:
         services.space_cancel(space=scheduled, actor=host)
 
     assert [e for e in events if e[0].startswith("space-")] == [
