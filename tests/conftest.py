@@ -12,7 +12,6 @@ from django.core.cache import cache
 from django.db import connections
 
 from accounts.services import follow_create
-from tests.events import record_events
 from tests.factories import PASSWORD, UserFactory
 
 pytest_plugins = ["tests.events"]
@@ -273,10 +272,3 @@ def page(browser, daphne_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
-
-
-@pytest.fixture
-def events(monkeypatch):
-    """Every real-time event sent after commit, as (group, event) pairs; for tests that
-    collect across several blocks (`capture_events` is the one-block form)."""
-    return record_events(monkeypatch)

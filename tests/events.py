@@ -54,3 +54,10 @@ def capture_events(monkeypatch, django_capture_on_commit_callbacks):
                 yield sent
 
     return capture
+
+
+@pytest.fixture
+def events(monkeypatch):
+    """Every real-time event sent after commit, as (group, event) pairs; for tests that
+    collect across several blocks (`capture_events` is the one-block form)."""
+    return record_events(monkeypatch)

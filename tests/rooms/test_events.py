@@ -6,9 +6,9 @@ from unittest import mock
 import pytest
 
 from accounts.services import follow_create
+from notifications.models import Notification
 from rooms import selectors, services
 from rooms.models import Participant, Space
-from scheduling.models import Notification
 from tests.factories import TweetFactory, UserFactory
 from tests.rooms.conftest import on_stage, seat, seat_of
 

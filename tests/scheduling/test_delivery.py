@@ -18,6 +18,7 @@ from kombu import Connection
 from notifications.models import Notification
 from scheduling import services
 from scheduling.models import Reminder
+from scheduling.services.reminders import BATCH
 from spaces_site.celery import app as celery_app
 from tests.conftest import live_env
 from tests.factories import UserFactory
@@ -178,7 +179,7 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_and_repeats_nothing(due_
             second.release()
     _wait(lambda: not _backend_alive(backend))  # its open transaction is rolled back
 
-    assert at_kill == services.BATCH  # the first batch, committed whole
+    assert at_kill == BATCH  # the first batch, committed whole
     assert _sent() == at_kill  # and nothing of the second
     start(broker)
     scan(broker)  # the next beat tick

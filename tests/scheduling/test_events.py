@@ -6,9 +6,9 @@ from datetime import timedelta
 import time_machine
 from django.utils import timezone
 
+from notifications.models import Notification
 from rooms.models import Space
 from scheduling import services
-from scheduling.models import Notification
 from tests.factories import UserFactory
 
 
