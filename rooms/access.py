@@ -49,14 +49,6 @@ def access_manageable_space(*, code: str, user) -> Space:
     raise Http404("No such Space.")
 
 
-def access_hosted_space(*, code: str, user) -> Space:
-    """A Space only its host may edit (a scheduled one's details), or 404 for anyone else."""
-    space = selectors.space_get(code)
-    if space.host_id != user.pk:
-        raise Http404("No such Space.")
-    return space
-
-
 def access_my_seat(request, space: Space) -> Participant:
     """The caller's present seat in the Space; they must have joined."""
     seat = selectors.participant_for(space, user=request.user, anon_id=browser_identity(request))

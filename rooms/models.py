@@ -132,10 +132,6 @@ class Space(models.Model):
         return self.state in (self.State.ENDED, self.State.CANCELLED, self.State.NOT_HELD)
 
 
-# Other apps' name for the rule (scheduling's forms and services).
-clean_space_title = Space.clean_title
-
-
 class Participant(models.Model):
     class Role(models.TextChoices):
         HOST = "host", _("Host")

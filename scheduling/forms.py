@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import time_zone_choices
 from rooms.forms import SpaceForm
-from rooms.models import clean_space_title
+from rooms.models import Space
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
 
@@ -59,7 +59,7 @@ class ScheduleForm(SpaceForm, WhenFields):
     ]
 
     def clean_title(self):
-        return clean_space_title(self.cleaned_data["title"])
+        return Space.clean_title(self.cleaned_data["title"])
 
 
 class EditForm(WhenFields):
@@ -69,7 +69,7 @@ class EditForm(WhenFields):
     field_order = ["title", "topics", "starts_at", "time_zone", "cohosts"]
 
     def clean_title(self):
-        return clean_space_title(self.cleaned_data["title"])
+        return Space.clean_title(self.cleaned_data["title"])
 
     def topic_list(self) -> list[str]:
         return [t for t in self.cleaned_data.get("topics", "").split(",") if t.strip()]

@@ -11,6 +11,7 @@ from accounts.api import PersonOutput
 from accounts.selectors import user_get_by_handle
 from core.api import RowIdField
 from timeline import selectors, services
+from timeline.access import access_tweet
 from timeline.models import TWEET_MAX_LENGTH
 
 
@@ -85,13 +86,11 @@ class TweetListApi(APIView):
         data.is_valid(raise_exception=True)
         reply_to = None
         if data.validated_data.get("reply_to"):
-            reply_to = selectors.tweet_get(
-                tweet_id=data.validated_data["reply_to"], viewer=request.user
-            )
+            reply_to = access_tweet(tweet_id=data.validated_data["reply_to"], viewer=request.user)
         tweet = services.tweet_create(
             author=request.user, text=data.validated_data["text"], reply_to=reply_to
         )
-        tweet = selectors.tweet_get(tweet_id=tweet.pk, viewer=request.user)
+        tweet = access_tweet(tweet_id=tweet.pk, viewer=request.user)
         return Response(TweetOutput(tweet).data, status=status.HTTP_201_CREATED)
 
 
@@ -99,7 +98,7 @@ class TweetDetailApi(APIView):
     @extend_schema(operation_id="tweets_retrieve", responses=TweetDetailOutput)
     def get(self, request, tweet_id):
         """A tweet with its replies."""
-        tweet = selectors.tweet_get(tweet_id=tweet_id, viewer=request.user)
+        tweet = access_tweet(tweet_id=tweet_id, viewer=request.user)
         replies = selectors.tweet_replies(tweet=tweet, viewer=request.user)
         return Response(TweetDetailOutput(tweet, context={"replies": replies}).data)
 

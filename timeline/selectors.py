@@ -5,12 +5,10 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.utils.translation import gettext as _
 
 from accounts.models import Follow
 from accounts.selectors import hidden_user_ids
-from core.forms import row_id
 from timeline.models import Tweet
 
 PAGE_SIZE = 20
@@ -75,16 +73,6 @@ def home_timeline(*, user, before=None, limit: int = PAGE_SIZE) -> TweetPage:
 def profile_timeline(*, author, viewer, before=None, limit: int = PAGE_SIZE) -> TweetPage:
     """One person's tweets and replies, newest first."""
     return _page(visible_tweets(viewer).filter(author=author), before, limit)
-
-
-def tweet_get(*, tweet_id: int, viewer) -> Tweet:
-    """A tweet the viewer may see, or 404 (also for an id no row can have)."""
-    if row_id(tweet_id) is None:
-        raise Http404("No such tweet.")
-    try:
-        return visible_tweets(viewer).get(pk=tweet_id)
-    except Tweet.DoesNotExist:
-        raise Http404("No such tweet.") from None
 
 
 def tweet_replies(*, tweet: Tweet, viewer, limit: int = 200) -> list[Tweet]:

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import profile_get
 from timeline import selectors, services
+from timeline.access import access_tweet
 from timeline.forms import TweetForm
 
 
@@ -52,9 +53,7 @@ def tweet_create(request):
     if form.is_valid():
         try:
             if form.cleaned_data["reply_to"]:
-                reply_to = selectors.tweet_get(
-                    tweet_id=form.cleaned_data["reply_to"], viewer=request.user
-                )
+                reply_to = access_tweet(tweet_id=form.cleaned_data["reply_to"], viewer=request.user)
             tweet = services.tweet_create(
                 author=request.user, text=form.cleaned_data["text"], reply_to=reply_to
             )
@@ -70,13 +69,13 @@ def tweet_create(request):
         fresh = TweetForm(initial={"reply_to": reply_to.pk if reply_to else None})
         if reply_to is not None:
             # Read again: the page's count of replies is swapped for the new one.
-            reply_to = selectors.tweet_get(tweet_id=reply_to.pk, viewer=request.user)
+            reply_to = access_tweet(tweet_id=reply_to.pk, viewer=request.user)
         return render(
             request,
             "timeline/_compose_done.html",
             {
                 "form": fresh,
-                "tweet": selectors.tweet_get(tweet_id=tweet.pk, viewer=request.user),
+                "tweet": access_tweet(tweet_id=tweet.pk, viewer=request.user),
                 "reply_to": reply_to,
             },
         )
@@ -86,7 +85,7 @@ def tweet_create(request):
 @require_GET
 def tweet_detail(request, tweet_id):
     """A tweet with its replies and, for signed-in people, a reply box."""
-    tweet = selectors.tweet_get(tweet_id=tweet_id, viewer=request.user)
+    tweet = access_tweet(tweet_id=tweet_id, viewer=request.user)
     replies = selectors.tweet_replies(tweet=tweet, viewer=request.user)
     form = TweetForm(initial={"reply_to": tweet.pk})
     return render(

@@ -8,7 +8,6 @@ the modules import each other directly, never through this package.
 """
 
 from rooms.events import live_bars_changed, live_bars_notify, space_event_emit
-from rooms.models import Space, Topic
 from rooms.services.pins import pin_add, pin_remove
 from rooms.services.presence import (
     counts_announce,
@@ -46,13 +45,7 @@ from rooms.services.stage import (
     stage_leave,
 )
 
-# Old names scheduling still reads here: it should call `Space.clean_topics` and import
-# Topic from rooms.models.
-clean_topics = Space.clean_topics
-
 __all__ = [
-    "Topic",
-    "clean_topics",
     "cohost_add",
     "cohost_remove",
     "counts_announce",

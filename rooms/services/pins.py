@@ -11,7 +11,7 @@ from rooms.events import emit
 from rooms.models import MAX_PINS, PinnedTweet, Space
 from rooms.services.space import _lock
 from rooms.services.stage import _row_id
-from timeline.selectors import tweet_get
+from timeline.access import access_tweet
 
 
 @transaction.atomic
@@ -22,7 +22,7 @@ def pin_add(*, space: Space, actor, tweet_id) -> PinnedTweet:
     try:
         if pk is None:
             raise Http404
-        tweet = tweet_get(tweet_id=pk, viewer=actor)
+        tweet = access_tweet(tweet_id=pk, viewer=actor)
     except Http404:
         raise SpaceError(_("There is no such tweet."), code="no_such_tweet") from None
     _lock(space)

@@ -19,7 +19,8 @@ from notifications.models import Notification
 from notifications.services import notifications_send
 from rooms import services as rooms
 from rooms.errors import SpaceError
-from rooms.models import MAX_COHOSTS, Participant, Space, clean_space_title
+from rooms.events import space_event_emit
+from rooms.models import MAX_COHOSTS, Participant, Space, Topic
 from scheduling.models import Promotion, Reminder
 from scheduling.services.promotion import promo_card_redraw
 from scheduling.services.reminders import host_reminders_set, in_batches, reminded_people
@@ -160,12 +161,12 @@ def space_reschedule(
     space = _scheduled(space, actor)
     if title is not None:
         try:
-            space.title = clean_space_title(title)  # the same rule as creating
+            space.title = Space.clean_title(title)  # the same rule as creating
         except ValidationError as error:
             raise SpaceError({"title": error}) from None
     if topics is not None:
-        names = rooms.clean_topics(topics)
-        space.topics.set([rooms.Topic.objects.get_or_create(name=n)[0] for n in names])
+        names = Space.clean_topics(topics)
+        space.topics.set([Topic.objects.get_or_create(name=n)[0] for n in names])
     if cohosts is not None:
         _cohosts_set(space, cohosts)
     moved = starts_at is not None and starts_at != space.scheduled_for
@@ -216,7 +217,7 @@ def space_cancel(*, space: Space, actor) -> Space:
 def _emit_over(space: Space, event: str) -> None:
     """Tell the Space's open pages (an Upcoming page waits on its socket) that it will
     not go live, numbered like every room event, once the change commits."""
-    rooms.space_event_emit(space, event, state=str(space.state))
+    space_event_emit(space, event, state=str(space.state))
 
 
 def not_held_after() -> timedelta:

@@ -1,4 +1,4 @@
-"""One title rule (rooms.models.clean_space_title) for creating and editing, on every interface."""
+"""One title rule (Space.clean_title) for creating and editing, on every interface."""
 
 from datetime import UTC, timedelta
 
@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from rooms.models import Space, clean_space_title
+from rooms.models import Space
 from scheduling import services
 
 pytestmark = pytest.mark.django_db
@@ -22,12 +22,12 @@ BAD_TITLES = [
 @pytest.mark.parametrize(("title", "message"), BAD_TITLES)
 def test_the_rule_on_the_model(title, message):
     with pytest.raises(ValidationError) as error:
-        clean_space_title(title)
+        Space.clean_title(title)
     assert error.value.messages == [message]
 
 
 def test_the_rule_trims_a_good_title():
-    assert clean_space_title("  Jazz at noon ") == "Jazz at noon"
+    assert Space.clean_title("  Jazz at noon ") == "Jazz at noon"
 
 
 # (A blank title never reaches the rule there: DRF refuses it as a blank field.)
