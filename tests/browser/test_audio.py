@@ -79,9 +79,12 @@ def test_an_anonymous_listener_hears_the_host_and_the_mute_silences_it(
 
     listener = _listen(audio_browser, daphne_server, host.url)
 
-    heard = _until(listener, lambda m: abs(m["peakHz"] - TONE_HZ) < 15 and m["rms"] > 0.05)
+    # The tone leaves the fake microphone at an rms of 0.35; Chromium's voice processing
+    # (noise suppression takes a steady tone for noise) brings it to about 0.04 since
+    # Chromium 156.0.8078.114, and to under 0.002 when muted: 0.02 is "clearly heard".
+    heard = _until(listener, lambda m: abs(m["peakHz"] - TONE_HZ) < 15 and m["rms"] > 0.02)
     assert abs(heard["peakHz"] - TONE_HZ) < 15, heard
-    assert heard["rms"] > 0.05, heard
+    assert heard["rms"] > 0.02, heard
     expect(listener.locator("#stage .seat.host")).to_have_class(SPEAKING)
 
     host.get_by_role("button", name="Mute", exact=True).click()
