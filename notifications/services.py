@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from pywebpush import WebPushException, webpush
 
 from accounts.models import User
+from core.batches import in_batches
 from core.events import broadcast_many_on_commit
 from core.tasks import enqueue_on_commit
 from notifications.models import (
@@ -143,20 +144,9 @@ def notification_settings_set(
 # Email and push sending ------------------------------------------------------------------
 
 
-def _in_batches(claim, *, batch: int) -> int:
-    """Run `claim(batch=...)` until a batch comes back short; return how many in all.
-    Each batch is a transaction of its own, so a crash loses at most one batch's work."""
-    done = 0
-    while True:
-        count = claim(batch=batch)
-        done += count
-        if count < batch:
-            return done
-
-
 def emails_send(*, batch: int = 200) -> int:
     """Send the emails owed, batch after batch; return how many went out."""
-    return _in_batches(_send_email_batch, batch=batch)
+    return in_batches(_send_email_batch, batch=batch)
 
 
 MAX_ATTEMPTS = 4
@@ -299,7 +289,7 @@ def push_unsubscribe(*, user, endpoint: str) -> int:
 
 def pushes_send(*, batch: int = 200) -> int:
     """Send the pushes owed, batch after batch; return how many were handled."""
-    return _in_batches(_send_push_batch, batch=batch)
+    return in_batches(_send_push_batch, batch=batch)
 
 
 def _send_push_batch(*, batch: int) -> int:

@@ -5,13 +5,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
+from django.utils import timezone
 
 from accounts.services import follow_create
+from scheduling import services as scheduling
 from tests.factories import PASSWORD, UserFactory
 
 pytest_plugins = ["tests.events"]
@@ -116,6 +119,20 @@ def outsider(db):
 def host(db):
     """Whoever hosts the Space under test."""
     return UserFactory(handle="host", display_name="Hana Host")
+
+
+@pytest.fixture
+def fan(db):
+    """Someone who follows Spaces: reminders, notifications, going-live news."""
+    return UserFactory(handle="fan", display_name="Fran Fan")
+
+
+@pytest.fixture
+def scheduled(host):
+    """A Space the host scheduled for tomorrow."""
+    return scheduling.space_schedule(
+        host=host, title="Tomorrow's show", starts_at=timezone.now() + timedelta(days=1)
+    )
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.selectors import is_blocked_between
+from core.batches import in_batches
 from core.errors import NotAllowed
 from notifications.models import Notification
 from notifications.services import notifications_create
@@ -28,17 +29,6 @@ from scheduling.models import Reminder
 
 HOST_HEADS_UP = timedelta(minutes=30)
 BATCH = 1000
-
-
-def in_batches(claim, *, batch: int) -> int:
-    """Run `claim(batch=...)` until a batch comes back short; return how many in all.
-    Each batch is a transaction of its own, so a crash loses at most one batch's work."""
-    done = 0
-    while True:
-        count = claim(batch=batch)
-        done += count
-        if count < batch:
-            return done
 
 
 def host_reminders_set(space: Space) -> None:

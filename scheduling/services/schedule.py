@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import is_blocked_between
+from core.batches import in_batches
 from core.errors import NotAllowed
 from notifications.models import Notification
 from notifications.services import notifications_send
@@ -23,7 +24,7 @@ from rooms.events import space_event_emit
 from rooms.models import MAX_COHOSTS, Participant, Space, Topic
 from scheduling.models import Promotion, Reminder
 from scheduling.services.promotion import promo_card_redraw
-from scheduling.services.reminders import host_reminders_set, in_batches, reminded_people
+from scheduling.services.reminders import host_reminders_set, reminded_people
 
 MAX_AHEAD = timedelta(days=14)
 
