@@ -14,7 +14,10 @@ ROW_ID_MAX = 2**63 - 1  # a BigAutoField; SQLite and PostgreSQL both stop here
 
 
 def row_id(raw) -> int | None:
-    """A row id from a query or form value (a positive 64-bit number), or None."""
+    """A row id from a query, form or JSON value (a positive 64-bit number), or None. JSON's
+    true is no id (Python takes it for 1), nor is 1.5 (int() would make it 1)."""
+    if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+        return None
     try:
         value = int(raw)
     except (TypeError, ValueError):

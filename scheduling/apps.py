@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from rooms.signals import space_started
+
 
 class SchedulingConfig(AppConfig):
     name = "scheduling"
@@ -9,7 +11,6 @@ class SchedulingConfig(AppConfig):
     def ready(self):
         # Here, not at the top: apps.py is imported before the models are ready, and the
         # services import models.
-        from rooms.signals import space_started  # noqa: PLC0415 (models not ready before)
         from scheduling import services  # noqa: PLC0415 (models not ready before)
 
         def on_space_started(sender, space, **kwargs):

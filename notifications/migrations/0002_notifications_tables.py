@@ -1,5 +1,9 @@
 """The tables taken over from scheduling get notifications' own names (rows, keys and
-foreign keys follow: Django renames them on PostgreSQL and SQLite alike)."""
+foreign keys follow: Django renames them on PostgreSQL and SQLite alike).
+
+On PostgreSQL the primary keys, foreign-key constraints, their indexes and the id
+sequences keep their scheduling_* names: Django finds them by introspection, so nothing
+depends on them, and a migrated database differs from a fresh one only in those names."""
 
 from django.db import migrations
 

@@ -7,7 +7,6 @@ may do what is `rooms.access`. Callers use the names below (`services.space_star
 the modules import each other directly, never through this package.
 """
 
-from rooms.events import live_bars_changed, live_bars_notify, space_event_emit
 from rooms.services.pins import pin_add, pin_remove
 from rooms.services.presence import (
     counts_announce,
@@ -55,8 +54,6 @@ __all__ = [
     "invite_answer",
     "listed_set",
     "live_bar_counts_refresh",
-    "live_bars_changed",
-    "live_bars_notify",
     "media_access",
     "participant_remove",
     "participant_seen",
@@ -71,7 +68,6 @@ __all__ = [
     "self_mute_set",
     "space_create",
     "space_end",
-    "space_event_emit",
     "space_host_away_end",
     "space_host_away_warn",
     "space_join",

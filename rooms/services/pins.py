@@ -4,13 +4,13 @@ from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from core.forms import row_id
 from rooms import selectors
 from rooms.access import access_moderator
 from rooms.errors import SpaceError
 from rooms.events import emit
 from rooms.models import MAX_PINS, PinnedTweet, Space
-from rooms.services.space import _lock
-from rooms.services.stage import _row_id
+from rooms.services.space import space_lock
 from timeline.access import access_tweet
 
 
@@ -18,14 +18,14 @@ from timeline.access import access_tweet
 def pin_add(*, space: Space, actor, tweet_id) -> PinnedTweet:
     """A host or co-host pins a tweet at the top of the Space (at most three)."""
     access_moderator(space, actor)
-    pk = _row_id(tweet_id)
+    pk = row_id(tweet_id)
     try:
         if pk is None:
             raise Http404
         tweet = access_tweet(tweet_id=pk, viewer=actor)
     except Http404:
         raise SpaceError(_("There is no such tweet."), code="no_such_tweet") from None
-    _lock(space)
+    space_lock(space)
     if space.is_over:
         raise SpaceError(_("This Space has ended."), code="space_ended")
     if PinnedTweet.objects.filter(space=space, tweet=tweet).exists():
@@ -44,7 +44,7 @@ def pin_add(*, space: Space, actor, tweet_id) -> PinnedTweet:
 def pin_remove(*, space: Space, actor, tweet_id) -> None:
     """A host or co-host unpins a tweet."""
     access_moderator(space, actor)
-    pk = _row_id(tweet_id)
+    pk = row_id(tweet_id)
     deleted = pk is not None and PinnedTweet.objects.filter(space=space, tweet_id=pk).delete()[0]
     if not deleted:
         raise SpaceError(_("This tweet is not pinned."), code="not_pinned")

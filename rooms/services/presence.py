@@ -15,8 +15,8 @@ from rooms import selectors
 from rooms.errors import SpaceError
 from rooms.events import current, emit, emit_listed, emit_refresh, emit_stage
 from rooms.models import MAX_COHOSTS, Participant, Space, SpaceBan
-from rooms.services.space import SWEEP_BATCH, _host_back, _lock, _require_live
-from rooms.services.stage import _fresh
+from rooms.services.space import SWEEP_BATCH, host_back, require_live, space_lock
+from rooms.services.stage import seat_fresh
 
 Role = Participant.Role
 PRESENCE_TIMEOUT = timedelta(seconds=30)
@@ -32,8 +32,8 @@ def space_join(*, space: Space, user=None, anon_id: str = "", listed: bool | Non
     is_host = signed_in and user.pk == space.host_id
     if is_host:
         # Queue up behind a host-away end in progress, and see the Space as it left it.
-        _lock(space)
-    _require_live(space)
+        space_lock(space)
+    require_live(space)
     if signed_in:
         if SpaceBan.objects.filter(host_id=space.host_id, user=user).exists():
             raise NotAllowed(_("The host has removed you from their Spaces."), "banned")
@@ -56,7 +56,7 @@ def space_join(*, space: Space, user=None, anon_id: str = "", listed: bool | Non
     except IntegrityError:
         seat, created = Participant.objects.select_for_update().get(**lookup), False
     if is_host:
-        _host_back(space)
+        host_back(space)
     if not created and seat.left_at is None:
         seat.last_seen_at = now
         seat.save(update_fields=["last_seen_at"])
@@ -84,7 +84,7 @@ def space_join(*, space: Space, user=None, anon_id: str = "", listed: bool | Non
 @transaction.atomic
 def space_leave(*, participant: Participant) -> None:
     """Leave the Space (closing the page, or the Leave button)."""
-    space = _lock(Space(pk=participant.space_id))  # Space, then seat: see stage._fresh
+    space = space_lock(Space(pk=participant.space_id))  # Space, then seat: see stage.seat_fresh
     seat = Participant.objects.select_for_update().get(pk=participant.pk)
     if seat.left_at is not None:
         return
@@ -157,7 +157,7 @@ def counts_announce(*, space_id: int) -> None:
 @transaction.atomic
 def listed_set(*, participant: Participant, listed: bool) -> Participant:
     """A signed-in listener chooses to be shown in the listener list, or to listen anonymously."""
-    seat = _fresh(participant)
+    seat = seat_fresh(participant)
     if seat.user_id is None and listed:
         raise SpaceError(_("Sign in to be listed."), code="sign_in_required")
     if seat.role != Role.LISTENER or seat.hand_raised_at:

@@ -32,14 +32,14 @@ SWEEP_BATCH = 100
 # Helpers ---------------------------------------------------------------------------------
 
 
-def _lock(space: Space) -> Space:
+def space_lock(space: Space) -> Space:
     """Lock the Space row for this transaction and reload it: stage changes queue up here."""
     list(Space.objects.select_for_update().filter(pk=space.pk).values_list("pk", flat=True))
     space.refresh_from_db()
     return space
 
 
-def _require_live(space: Space) -> None:
+def require_live(space: Space) -> None:
     if space.state != Space.State.LIVE:
         if space.is_over:
             raise SpaceError(_("This Space has ended."), code="space_ended")
@@ -81,7 +81,7 @@ def space_create(
 def space_start(*, space: Space, actor) -> Space:
     """Go live: only the host, only once."""
     access_host(space, actor)
-    _lock(space)
+    space_lock(space)
     if space.state != Space.State.SCHEDULED:
         raise SpaceError(_("This Space has already started or ended."), code="already_started")
     space.state = Space.State.LIVE
@@ -101,7 +101,7 @@ def space_start(*, space: Space, actor) -> Space:
 def space_end(*, space: Space, actor) -> Space:
     """End the Space for everyone: only the host."""
     access_host(space, actor)
-    _lock(space)
+    space_lock(space)
     if space.state != Space.State.LIVE:
         raise SpaceError(_("This Space is not live."), code="space_not_live")
     _end(space)
@@ -154,7 +154,7 @@ def _host_away_since(space: Space):
 @transaction.atomic
 def space_host_away_warn(*, space_id: int) -> bool:
     """Tell the room that the Space ends in a minute because its host has been away."""
-    space = _lock(Space(pk=space_id))
+    space = space_lock(Space(pk=space_id))
     left_at = _host_away_since(space)
     grace = timedelta(seconds=settings.HOST_AWAY_GRACE)
     if (
@@ -173,7 +173,7 @@ def space_host_away_warn(*, space_id: int) -> bool:
 @transaction.atomic
 def space_host_away_end(*, space_id: int) -> bool:
     """End a Space whose room was warned a minute ago and whose host is still away."""
-    space = _lock(Space(pk=space_id))
+    space = space_lock(Space(pk=space_id))
     if (
         space.state != Space.State.LIVE
         or space.ending_at is None
@@ -185,7 +185,7 @@ def space_host_away_end(*, space_id: int) -> bool:
     return True
 
 
-def _host_back(space: Space) -> None:
+def host_back(space: Space) -> None:
     """The host is in the room again (Space locked): a warned room goes on."""
     if space.ending_at is not None:
         space.ending_at = None
@@ -202,7 +202,7 @@ def speak_policy_set(*, space: Space, actor, policy: str) -> Space:
     access_moderator(space, actor)
     if policy not in Space.SpeakPolicy.values:
         raise SpaceError(_("Choose who can request to speak."), code="bad_policy")
-    _lock(space)
+    space_lock(space)
     space.speak_policy = policy
     space.save(update_fields=["speak_policy"])
     emit(space, "space.policy_changed", speak_policy=policy)

@@ -1,6 +1,6 @@
 """Writes for the stage: requests to speak, invitations, mutes, removals and co-hosts.
 
-Every change locks the Space row first, then the seat (`_fresh`), in the order every stage
+Every change locks the Space row first, then the seat (`seat_fresh`), in the order every stage
 change takes, so that two moderators acting at once can never put more than 1 host,
 2 co-hosts and 10 speakers on the stage.
 """
@@ -19,7 +19,7 @@ from rooms.access import access_host, access_moderator
 from rooms.errors import SpaceError
 from rooms.events import emit, emit_stage, named
 from rooms.models import MAX_COHOSTS, MAX_SPEAKERS, Participant, Space, SpaceBan
-from rooms.services.space import _lock, _require_live
+from rooms.services.space import require_live, space_lock
 
 Role = Participant.Role
 HAND_RAISES, HAND_RAISE_PERIOD = 3, 15  # at most 3 raises per person in 15 s
@@ -28,18 +28,9 @@ HAND_RAISES, HAND_RAISE_PERIOD = 3, 15  # at most 3 raises per person in 15 s
 # Helpers ---------------------------------------------------------------------------------
 
 
-def _row_id(raw) -> int | None:
-    """An id from a frame or a request: a whole number a row can have, else None. JSON's
-    true is no id (Python takes it for 1), and past 64 bits PostgreSQL's driver raises
-    OverflowError instead of finding nothing."""
-    if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
-        return None
-    return row_id(raw)
-
-
 def _seat(space: Space, participant_id) -> Participant:
     """A present participant of this Space, by id."""
-    pk = _row_id(participant_id)
+    pk = row_id(participant_id)
     seat = (
         Participant.objects.select_for_update(of=("self",))
         .select_related("user")
@@ -53,11 +44,11 @@ def _seat(space: Space, participant_id) -> Participant:
     return seat
 
 
-def _fresh(participant: Participant) -> Participant:
+def seat_fresh(participant: Participant) -> Participant:
     """Re-read a participant under lock, and check they are still in the Space. The Space
     row is locked first, in the order every stage change takes (Space, then seat): a seat
     locked first would deadlock against a join or a moderator holding the Space."""
-    return _seat(_lock(participant.space), participant.pk)
+    return _seat(space_lock(participant.space), participant.pk)
 
 
 def _stage_room(space: Space, role: str) -> None:
@@ -87,9 +78,9 @@ def _microphone_off(seat: Participant) -> None:
 @transaction.atomic
 def hand_raise(*, participant: Participant) -> Participant:
     """A listener asks to speak, as the Space's policy allows."""
-    space = _lock(participant.space)
-    _require_live(space)
-    seat = _fresh(participant)
+    space = space_lock(participant.space)
+    require_live(space)
+    seat = seat_fresh(participant)
     if seat.user_id is None:
         raise SpaceError(_("Sign in to request to speak."), code="sign_in_required")
     if seat.role != Role.LISTENER:
@@ -123,7 +114,7 @@ def hand_raise(*, participant: Participant) -> Participant:
 @transaction.atomic
 def hand_lower(*, participant: Participant) -> Participant:
     """Withdraw one's request to speak."""
-    seat = _fresh(participant)
+    seat = seat_fresh(participant)
     if seat.hand_raised_at is not None:
         seat.hand_raised_at = None
         seat.save(update_fields=["hand_raised_at"])
@@ -135,8 +126,8 @@ def hand_lower(*, participant: Participant) -> Participant:
 def request_approve(*, space: Space, actor, participant_id) -> Participant:
     """A host or co-host brings a raised hand up to the stage."""
     access_moderator(space, actor)
-    _lock(space)
-    _require_live(space)
+    space_lock(space)
+    require_live(space)
     seat = _seat(space, participant_id)
     if seat.hand_raised_at is None or seat.role != Role.LISTENER:
         raise SpaceError(_("This person has not asked to speak."), code="no_request")
@@ -163,8 +154,8 @@ def request_decline(*, space: Space, actor, participant_id) -> Participant:
 def speaker_invite(*, space: Space, actor, participant_id) -> Participant:
     """Pass the mic: a host or co-host invites a signed-in listener to speak."""
     access_moderator(space, actor)
-    _lock(space)
-    _require_live(space)
+    space_lock(space)
+    require_live(space)
     seat = _seat(space, participant_id)
     if seat.user_id is None:
         raise SpaceError(_("Only signed-in listeners can be invited."), code="sign_in_required")
@@ -180,9 +171,9 @@ def speaker_invite(*, space: Space, actor, participant_id) -> Participant:
 @transaction.atomic
 def invite_answer(*, participant: Participant, accept: bool) -> Participant:
     """The invited listener comes up to the stage, or says no."""
-    space = _lock(participant.space)
-    _require_live(space)
-    seat = _fresh(participant)
+    space = space_lock(participant.space)
+    require_live(space)
+    seat = seat_fresh(participant)
     if seat.invited_at is None:
         raise SpaceError(_("You have no invitation to speak."), code="no_invitation")
     if not accept:
@@ -231,7 +222,7 @@ def speaker_mute(*, space: Space, actor, participant_id) -> Participant:
 @transaction.atomic
 def self_mute_set(*, participant: Participant, muted: bool) -> Participant:
     """Someone on the stage mutes or unmutes themselves (which also lifts a host's mute)."""
-    seat = _fresh(participant)
+    seat = seat_fresh(participant)
     if not seat.on_stage:
         raise SpaceError(_("Only people on the stage have a microphone."), code="not_on_stage")
     if seat.self_muted == muted and (muted or not seat.muted_by_host):
@@ -248,7 +239,7 @@ def self_mute_set(*, participant: Participant, muted: bool) -> Participant:
 @transaction.atomic
 def stage_leave(*, participant: Participant) -> Participant:
     """A speaker or co-host steps down to listening."""
-    seat = _fresh(participant)
+    seat = seat_fresh(participant)
     if seat.role == Role.HOST:
         raise SpaceError(_("The host stays on the stage; end the Space instead."), code="host")
     if not seat.on_stage:
@@ -282,8 +273,8 @@ def participant_remove(*, space: Space, actor, participant_id, ban: bool = False
 def cohost_add(*, space: Space, actor, participant_id) -> Participant:
     """The host makes a signed-in participant a co-host (at most two)."""
     access_host(space, actor)
-    _lock(space)
-    _require_live(space)
+    space_lock(space)
+    require_live(space)
     seat = _seat(space, participant_id)
     if seat.user_id is None:
         raise SpaceError(_("Only signed-in people can co-host."), code="sign_in_required")
@@ -315,7 +306,7 @@ def media_access(*, participant: Participant, publish: bool) -> dict:
     """Whether this seat may connect its audio, and how: only people on the stage send a
     microphone, and the media server starts them muted as the database says they are."""
     seat = Participant.objects.select_related("space").get(pk=participant.pk)
-    _require_live(seat.space)
+    require_live(seat.space)
     if seat.left_at is not None:
         raise SpaceError(_("You are not in this Space."), code="not_in_space")
     if publish and not seat.on_stage:

@@ -69,7 +69,7 @@ def test_live_bars_are_told_in_batches(space, host, events):
 
     sent, after = [], 0
     for _ in range(10):
-        after = services.live_bars_notify(
+        after = room_events.live_bars_notify(
             space_code=space.code, host_id=host.pk, subject_ids=[], after=after, batch=2
         )
         sent.append(len(events) - sum(sent))
