@@ -23,6 +23,21 @@ def _log_failure(event: dict, group: str, exc: BaseException) -> None:
     logger.warning("Could not send %s to %s (%s)", event.get("type"), group, reason)
 
 
+async def _bounded(awaitable, timeout: float):
+    """Await `awaitable` for at most `timeout` seconds, then give up on it.
+
+    Unlike asyncio.wait_for, this returns at the deadline even when the awaitable does not
+    end on cancellation (a Redis client stuck in a read that swallows it): the caller, a
+    request or a worker thread waiting in async_to_sync, must never hang on the pipe."""
+    task = asyncio.ensure_future(awaitable)
+    done, _pending = await asyncio.wait({task}, timeout=timeout)
+    if not done:
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())  # no "never retrieved"
+        task.cancel()  # not awaited, on purpose
+        raise TimeoutError
+    return task.result()
+
+
 def group_send(group: str, event: dict) -> None:
     """Send an event to a channel-layer group now; a lossy pipe, so failures are logged."""
     layer = get_channel_layer()
@@ -30,7 +45,7 @@ def group_send(group: str, event: dict) -> None:
         return
 
     async def send():
-        await asyncio.wait_for(layer.group_send(group, event), timeout=_send_timeout())
+        await _bounded(layer.group_send(group, event), _send_timeout())
 
     try:
         async_to_sync(send)()
@@ -58,9 +73,7 @@ def group_send_many(messages: list[tuple[str, dict]]) -> None:
         # A few hundred in flight at a time: Redis answers them over pooled connections.
         for start in range(0, len(messages), 200):
             batch = messages[start : start + 200]
-            await asyncio.wait_for(
-                asyncio.gather(*(send(g, e) for g, e in batch)), timeout=_send_timeout()
-            )
+            await _bounded(asyncio.gather(*(send(g, e) for g, e in batch)), _send_timeout())
 
     try:
         async_to_sync(send_all)()
