@@ -257,27 +257,35 @@ async def test_a_failing_storage_never_stops_the_stage_and_is_told_once(tmp_path
 
 
 async def test_a_slow_storage_never_holds_up_feeding_and_drops_the_oldest(tmp_path):
-    gate = threading.Event()
+    entered, gate = threading.Event(), threading.Event()
 
     class SlowStorage(FileSystemStorage):
         def save(self, name, content, max_length=None):
+            entered.set()
             gate.wait(10)
             return super().save(name, content, max_length)
 
-    egress = HlsEgress(
-        SPACE, segment_seconds=2, storage=SlowStorage(location=tmp_path), queue_segments=2
-    )
+    storage = SlowStorage(location=tmp_path)
+    egress = HlsEgress(SPACE, segment_seconds=2, storage=storage, queue_segments=2)
     egress.start()
+    packets = opus_packets(TONE, 12.0)
+    for payload, timestamp in packets[:100]:
+        egress.feed(payload, timestamp)
+    await until(entered.is_set)  # the writer is stuck saving segment 0
     started = time.perf_counter()
-    for payload, timestamp in opus_packets(TONE, 12.0):
+    for payload, timestamp in packets[100:]:
         egress.feed(payload, timestamp)
     assert time.perf_counter() - started < 0.5
-    assert egress.stats.dropped >= 2
+    # Segments 1 to 5 came while 2 could wait: 1, 2 and 3 were dropped.
+    assert egress.stats.dropped == 3
     gate.set()
     await egress.close()
-    index = parse_m3u8((tmp_path / f"hls/{SPACE}/index.m3u8").read_text())
-    assert len(index.segments) == 6 - egress.stats.dropped
-    assert any(disc for _d, _u, disc in index.segments)
+    index = playlist("index.m3u8", storage)
+    assert [(uri, disc) for _d, uri, disc in index.segments] == [
+        ("seg-000000.m4s", False),
+        ("seg-000001.m4s", True),
+        ("seg-000002.m4s", False),
+    ]
 
 
 async def test_a_restart_continues_numbering_after_a_discontinuity(received):
