@@ -20,6 +20,7 @@ from django.core.files.base import ContentFile
 
 from mediaserver import signals
 from mediaserver.egress import fmp4
+from mediaserver.egress import storage as egress_storage
 from mediaserver.egress.opus import SILENCE_SAMPLES, packet_samples, silence
 
 logger = logging.getLogger(__name__)
@@ -79,8 +80,6 @@ class HlsEgress:
         storage=None,
         queue_segments: int = QUEUE_SEGMENTS,
     ):
-        from mediaserver.egress import storage as egress_storage  # noqa: PLC0415 (cycle)
-
         self.space_id = space_id
         self.channels = channels
         self.pre_skip = pre_skip
@@ -260,11 +259,11 @@ class HlsEgress:
             self.gap = True
             self._failed("write", exc)
             return
-        self.stats.written += 1
         duration = sum(segment.durations) / fmp4.TIMESCALE
         gap, self.gap = self.gap or segment.after_gap, False
         self.entries.append(_Entry(name, duration, discontinuity=gap))
         self._save_playlists(ended=False)
+        self.stats.written += 1  # (once it is in the playlists)
 
     def _save_playlists(self, *, ended: bool) -> None:
         if not self.entries:

@@ -314,3 +314,34 @@ async def test_a_restart_continues_numbering_after_a_discontinuity(received):
     # The decode times run on across the restart.
     later = decode(read("init.mp4") + read("seg-000002.m4s"))
     assert later.pts[0] >= 4 * 48000 - fmp4.LIBOPUS_PRE_SKIP
+
+
+async def test_a_room_packages_its_mix_from_its_first_tick_to_its_close(settings, received):
+    from mediaserver.embedded.server import Room
+
+    settings.HLS_SEGMENT_SECONDS = 0.5
+    room = Room(SPACE, None, HlsEgress)
+    room.start()  # nobody listens over WebRTC: the mix is encoded for the egress alone
+    await until(lambda: room.egress.stats.written >= 2)
+    await room.close()
+
+    index = playlist("index.m3u8")
+    assert index.ended
+    assert index.segments[0][:2] == (0.5, "seg-000000.m4s")
+    assert received == [("closed", SPACE, len(index.segments), pytest.approx(index.duration))]
+
+
+async def test_the_storage_is_the_setting_or_the_default(settings, tmp_path):
+    from django.core.files.storage import storages
+
+    from mediaserver.egress import storage
+
+    assert storage() is default_storage
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "hls": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+    settings.EGRESS_STORAGE = "hls"
+    assert storage() is storages["hls"]
+    settings.EGRESS_STORAGE = "django.core.files.storage.InMemoryStorage"
+    assert type(storage()).__name__ == "InMemoryStorage"
