@@ -106,8 +106,13 @@ class HlsEgress:
         self.queue_segments = queue_segments
         self.wake = threading.Condition()
         self.closing = False
+        self.ending = False
+        self.ended = False  # ENDLIST written (or tried: a failure is egress_failed)
+        self.found_ended = False  # the index found at start already had ENDLIST
         self.thread: threading.Thread | None = None
         self.done: asyncio.Future | None = None
+        self.finished = threading.Event()
+        self.after: threading.Event | None = None
         self.entries: list[_Entry] = []
         self.next_number = 0
         self.resumed_at = 0  # samples in the stream before this egress started
@@ -120,6 +125,9 @@ class HlsEgress:
 
     def start(self) -> None:
         self.loop = asyncio.get_running_loop()
+        # A room of this Space that is still closing writes its last segment first.
+        with _closing_lock:
+            self.after = _closing.get(self.prefix)
         self.done = self.loop.create_future()
         self.thread = threading.Thread(
             target=self._write_all, name=f"egress-{self.space_id}", daemon=True
@@ -177,18 +185,26 @@ class HlsEgress:
             self.pending.append(segment)
             self.wake.notify()
 
-    async def close(self) -> None:
-        """Package what is left, write ENDLIST, and tell who listens (`egress_closed`)."""
+    async def close(self, *, ended: bool = True) -> None:
+        """Package what is left and rewrite the playlists. `ended` (the Space ended) adds
+        ENDLIST and tells who listens (`egress_closed`); otherwise (the room emptied, the
+        media server stops) the stream is only suspended, and the next egress of this
+        Space carries on after a discontinuity."""
         if self.closed:
             return
         self.closed = True
         if self.payloads:
             self._cut()
+        with _closing_lock:
+            _closing[self.prefix] = self.finished
         with self.wake:
+            self.ending = ended
             self.closing = True
             self.wake.notify()
         if self.done is not None:
             await asyncio.shield(self.done)
+        if not self.ended:
+            return
         segments = len(self.entries)
         duration = sum(entry.duration for entry in self.entries)
         try:
@@ -202,6 +218,8 @@ class HlsEgress:
 
     def _write_all(self) -> None:
         try:
+            if self.after is not None:
+                self.after.wait(CLOSING_WAIT_SECONDS)
             self._resume()
             while True:
                 with self.wake:
@@ -211,10 +229,17 @@ class HlsEgress:
                 if segment is None:
                     break
                 self._write(segment)
-            self._save_playlists(ended=True)
+            # A Space ended twice (close_room again) is told once.
+            if self.entries and (self.stats.written or not self.found_ended):
+                self._save_playlists(ended=self.ending)
+                self.ended = self.ending
         except Exception:
             logger.exception("Egress writer of Space %s stopped", self.space_id)
         finally:
+            self.finished.set()
+            with _closing_lock:
+                if _closing.get(self.prefix) is self.finished:
+                    del _closing[self.prefix]
             self.loop.call_soon_threadsafe(_finish, self.done)
 
     def _resume(self) -> None:
@@ -233,7 +258,7 @@ class HlsEgress:
         self.next_number = max(numbers) + 1
         try:
             with self.storage.open(self.prefix + "index.m3u8") as f:
-                self.entries = parse_playlist(f.read().decode())
+                self.entries, self.found_ended = parse_playlist(f.read().decode())
         except FileNotFoundError:
             pass
         except Exception as exc:
@@ -332,6 +357,11 @@ class HlsEgress:
 
 
 _announcing: set[asyncio.Task] = set()
+# Egresses still writing their last segment, by prefix: a new one of the same Space
+# waits for it before it looks for the last segment number.
+_closing: dict[str, threading.Event] = {}
+_closing_lock = threading.Lock()
+CLOSING_WAIT_SECONDS = 30.0
 
 
 async def _send_failed(space_id: int, reason: str) -> None:
@@ -346,11 +376,13 @@ def _finish(done: asyncio.Future) -> None:
         done.set_result(None)
 
 
-def parse_playlist(text: str) -> list[_Entry]:
-    """The segments of an index.m3u8 this module wrote (for a restart)."""
-    entries, duration, discontinuity = [], None, False
+def parse_playlist(text: str) -> tuple[list[_Entry], bool]:
+    """The segments of an index.m3u8 this module wrote (for a restart), and whether it
+    ended."""
+    entries, duration, discontinuity, ended = [], None, False, False
     for line in text.splitlines():
         line = line.strip()
+        ended = ended or line == "#EXT-X-ENDLIST"
         if line.startswith("#EXTINF:"):
             duration = float(line[8:].split(",")[0])
         elif line == "#EXT-X-DISCONTINUITY":
@@ -358,4 +390,4 @@ def parse_playlist(text: str) -> list[_Entry]:
         elif line and not line.startswith("#") and duration is not None:
             entries.append(_Entry(line, duration, discontinuity))
             duration, discontinuity = None, False
-    return entries
+    return entries, ended

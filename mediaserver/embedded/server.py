@@ -283,13 +283,15 @@ class Room:
             self.announcing.add(task)
             task.add_done_callback(self.announcing.discard)
 
-    async def close(self) -> None:
+    async def close(self, *, ended: bool = False) -> None:
+        """Hang up on everyone. `ended`: the Space ended, and so does its HLS stream
+        (ENDLIST, egress_closed); else the stream is suspended until a room comes back."""
         if self.clock is not None:
             self.clock.cancel()
         await asyncio.gather(*(close_session(s) for s in list(self.sessions.values())))
         self.sessions.clear()
         if self.egress is not None:
-            await self.egress.close()  # ENDLIST, then egress_closed
+            await self.egress.close(ended=ended)
 
 
 async def close_session(session: Session) -> None:
@@ -515,8 +517,18 @@ class MediaServer:
         """The Space ended: hang up on everyone in it."""
         room = self.rooms.pop(space_id, None)
         if room is not None:
-            await room.close()
+            await room.close(ended=True)
+        elif self.make_egress is not None:
+            # Its room had already emptied (or this server restarted): end its stream.
+            try:
+                egress = self.make_egress(space_id)
+                egress.start()
+                await egress.close(ended=True)
+            except Exception:
+                logger.exception("Could not end the HLS stream of Space %s", space_id)
 
     async def close(self) -> None:
-        for space_id in list(self.rooms):
-            await self.close_room(space_id=space_id)
+        """This server stops: rooms hang up; their streams carry on after a restart."""
+        for room in list(self.rooms.values()):
+            del self.rooms[room.space_id]
+            await room.close()

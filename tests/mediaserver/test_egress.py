@@ -323,7 +323,7 @@ async def test_a_room_packages_its_mix_from_its_first_tick_to_its_close(settings
     room = Room(SPACE, None, HlsEgress)
     room.start()  # nobody listens over WebRTC: the mix is encoded for the egress alone
     await until(lambda: room.egress.stats.written >= 2)
-    await room.close()
+    await room.close(ended=True)
 
     index = playlist("index.m3u8")
     assert index.ended
@@ -345,3 +345,62 @@ async def test_the_storage_is_the_setting_or_the_default(settings, tmp_path):
     assert storage() is storages["hls"]
     settings.EGRESS_STORAGE = "django.core.files.storage.InMemoryStorage"
     assert type(storage()).__name__ == "InMemoryStorage"
+
+
+async def test_a_room_that_empties_suspends_the_stream_and_the_space_end_closes_it(
+    settings, received
+):
+    from mediaserver.embedded.server import MediaServer
+
+    settings.HLS_SEGMENT_SECONDS = 0.5
+    server = MediaServer()
+    room = server.room(SPACE)
+    room.start()
+    await until(lambda: room.egress.stats.written >= 1)
+    await server._close_if_empty(room)  # the last session left
+    assert SPACE not in server.rooms
+    suspended = playlist("index.m3u8")
+    assert not suspended.ended
+    assert received == []
+
+    again = server.room(SPACE)  # someone connects again
+    again.start()
+    await until(lambda: again.egress.stats.written >= 1)
+    await server._close_if_empty(again)
+    await server.close_room(space_id=SPACE)  # the Space ends while no room is open
+
+    index = playlist("index.m3u8")
+    assert index.ended
+    resumed = len(suspended.segments)
+    assert index.segments[resumed][2]  # a discontinuity where the second room began
+    assert received == [("closed", SPACE, len(index.segments), pytest.approx(index.duration))]
+    await server.close_room(space_id=SPACE)  # told once
+    assert len(received) == 1
+    await server.close()
+
+
+async def test_a_new_room_waits_for_the_one_still_closing(tmp_path):
+    class SlowStorage(FileSystemStorage):
+        def save(self, name, content, max_length=None):
+            time.sleep(0.05)
+            return super().save(name, content, max_length)
+
+    storage = SlowStorage(location=tmp_path)
+    packets = opus_packets(TONE, 3.0)
+    first = HlsEgress(SPACE, segment_seconds=0.5, storage=storage)
+    first.start()
+    for payload, timestamp in packets[:100]:
+        first.feed(payload, timestamp)
+    closing = asyncio.ensure_future(first.close(ended=False))
+    await asyncio.sleep(0)
+    second = HlsEgress(SPACE, segment_seconds=0.5, storage=storage)
+    second.start()  # while the first still writes its segments
+    for payload, timestamp in packets[100:]:
+        second.feed(payload, timestamp)
+    await closing
+    await second.close()
+
+    index = playlist("index.m3u8", storage)
+    names = [uri for _d, uri, _x in index.segments]
+    assert names == [f"seg-{n:06d}.m4s" for n in range(6)]
+    assert [disc for _d, _u, disc in index.segments] == [False] * 4 + [True, False]
