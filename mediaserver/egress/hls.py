@@ -68,7 +68,7 @@ class Stats:
 
 class HlsEgress:
     """One live Space's HLS stream. Call `start()` on the event loop, `feed()` for each
-    packet, and `await close()` at the end (it writes ENDLIST)."""
+    packet, and `await close()` at the end (see there)."""
 
     def __init__(
         self,
@@ -153,9 +153,12 @@ class HlsEgress:
                 for _ in range(missing):
                     self._add(self.silence, SILENCE_SAMPLES)
                 self.stats.filled += missing
-                if rest and self.durations:
-                    self.durations[-1] += rest
-                    self.segment_length += rest
+                if rest:  # a part of a packet: the last one lasts longer, or a gap
+                    if self.durations:
+                        self.durations[-1] += rest
+                        self.segment_length += rest
+                    else:
+                        self.segment_start += rest
                     self.position += rest
             elif ahead:
                 self.stats.rebased += 1

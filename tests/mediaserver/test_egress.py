@@ -404,3 +404,18 @@ async def test_a_new_room_waits_for_the_one_still_closing(tmp_path):
     names = [uri for _d, uri, _x in index.segments]
     assert names == [f"seg-{n:06d}.m4s" for n in range(6)]
     assert [disc for _d, _u, disc in index.segments] == [False] * 4 + [True, False]
+
+
+async def test_a_jump_of_part_of_a_packet_still_counts_in_the_timeline():
+    egress = HlsEgress(SPACE, segment_seconds=2)
+    egress.start()
+    packets = opus_packets(TONE, 3.0)
+    for index, (payload, timestamp) in enumerate(packets):
+        # From packet 100 (a segment boundary) on, the source's clock is 10 ms later.
+        egress.feed(payload, timestamp + (480 if index >= 100 else 0))
+    await egress.close()
+
+    index = playlist("index.m3u8")
+    assert [d for d, _u, _x in index.segments] == [2.0, 1.0]
+    later = decode(read("init.mp4") + read("seg-000001.m4s"))
+    assert later.pts[0] == 96480 + fmp4.LIBOPUS_PRE_SKIP  # FFmpeg counts the skipped start
