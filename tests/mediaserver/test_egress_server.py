@@ -4,7 +4,6 @@ Runs inside a network namespace of its own (see tests/conftest.py), where ICE ca
 only reach loopback.
 """
 
-
 import pytest
 from django.core.files.storage import default_storage
 
