@@ -18,6 +18,7 @@ BENCHMARKS = [
     "benchmarks.media_fanout",
     "benchmarks.media_browser",
     "benchmarks.reminders",
+    "benchmarks.egress",
 ]
 
 

@@ -177,6 +177,11 @@ MEDIA_ICE_SERVERS = env.json("MEDIA_ICE_SERVERS", default=[])
 TURN_SECRET = env("TURN_SECRET", default="")
 TURN_URLS = env.list("TURN_URLS", default=[])
 TURN_TTL = env.int("TURN_TTL", default=3600)
+# The egress (mediaserver/egress/): the room mix as HLS, fMP4 segments of
+# HLS_SEGMENT_SECONDS, in EGRESS_STORAGE (an alias in STORAGES or a dotted path to a
+# Storage class; None: default_storage), under hls/<space_id>/.
+EGRESS_STORAGE = env("EGRESS_STORAGE", default=None)
+HLS_SEGMENT_SECONDS = env.float("HLS_SEGMENT_SECONDS", default=2.0)
 # Anonymous sockets one address may hold open to one Space (docs/realtime.md).
 WS_ANON_SOCKETS_PER_ADDRESS = env.int("WS_ANON_SOCKETS_PER_ADDRESS", default=20)
 

@@ -31,6 +31,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import SessionDescription
 
 from mediaserver.base import MediaError
+from mediaserver.egress.hls import HlsEgress
 from mediaserver.embedded.mixer import (
     FRAME_SAMPLES,
     SAMPLE_RATE,
@@ -54,6 +55,8 @@ RECENT_MUTE_SECONDS = 10.0
 CONNECT_DEADLINE_SECONDS = 30.0
 
 SpeakingCallback = Callable[[int, list[int]], Awaitable[None]]
+# Makes a room's egress (the room mix as HLS) from its Space's id; None: no egress.
+EgressFactory = Callable[[int], HlsEgress]
 
 
 class OpusEncoder:
@@ -194,9 +197,16 @@ class Session:
 class Room:
     """A live Space's audio: its sessions and its 20 ms clock."""
 
-    def __init__(self, space_id: int, on_speaking: SpeakingCallback | None):
+    def __init__(
+        self,
+        space_id: int,
+        on_speaking: SpeakingCallback | None,
+        make_egress: EgressFactory | None = None,
+    ):
         self.space_id = space_id
         self.on_speaking = on_speaking
+        self.make_egress = make_egress
+        self.egress: HlsEgress | None = None
         self.sessions: dict[str, Session] = {}
         # Sessions whose answer is being made: not in the room yet, but it must stay open.
         self.offering: dict[str, Session] = {}
@@ -213,6 +223,13 @@ class Room:
 
     def start(self) -> None:
         if self.clock is None:
+            if self.make_egress is not None:
+                try:
+                    self.egress = self.make_egress(self.space_id)
+                    self.egress.start()
+                except Exception:
+                    logger.exception("No egress for the room of Space %s", self.space_id)
+                    self.egress = None
             self.clock = asyncio.create_task(self._run_clock(), name=f"room-{self.space_id}")
 
     async def _run_clock(self) -> None:
@@ -246,10 +263,12 @@ class Room:
             )
         room_mix, minus = mix(frames)
         pts, self.pts = self.pts, self.pts + FRAME_SAMPLES
-        if len(self.sessions) > len(speakers):
+        if self.egress is not None or len(self.sessions) > len(speakers):
             packet = self.encoder.encode(room_mix, pts)
             if packet is not None:
                 self.feed.publish(packet)
+                if self.egress is not None:
+                    self.egress.feed(bytes(packet), pts)
         for session in speakers:
             packet = session.encoder.encode(minus.get(session.id, room_mix), pts)
             if packet is not None:
@@ -264,11 +283,15 @@ class Room:
             self.announcing.add(task)
             task.add_done_callback(self.announcing.discard)
 
-    async def close(self) -> None:
+    async def close(self, *, ended: bool = False) -> None:
+        """Hang up on everyone. `ended`: the Space ended, and so does its HLS stream
+        (ENDLIST, egress_closed); else the stream is suspended until a room comes back."""
         if self.clock is not None:
             self.clock.cancel()
         await asyncio.gather(*(close_session(s) for s in list(self.sessions.values())))
         self.sessions.clear()
+        if self.egress is not None:
+            await self.egress.close(ended=ended)
 
 
 async def close_session(session: Session) -> None:
@@ -305,9 +328,14 @@ class MediaServer:
     """Every live Space's room in this process, and the peer connections in them."""
 
     def __init__(
-        self, *, on_speaking: SpeakingCallback | None = None, ice_servers: list | None = None
+        self,
+        *,
+        on_speaking: SpeakingCallback | None = None,
+        ice_servers: list | None = None,
+        make_egress: EgressFactory | None = HlsEgress,
     ):
         self.on_speaking = on_speaking
+        self.make_egress = make_egress
         self.ice_servers = [RTCIceServer(**server) for server in ice_servers or []]
         self.rooms: dict[int, Room] = {}
         # (space, participant) → (muted, when): recent mute commands, see RECENT_MUTE_SECONDS.
@@ -329,7 +357,7 @@ class MediaServer:
     def room(self, space_id: int) -> Room:
         room = self.rooms.get(space_id)
         if room is None:
-            room = self.rooms[space_id] = Room(space_id, self.on_speaking)
+            room = self.rooms[space_id] = Room(space_id, self.on_speaking, self.make_egress)
         return room
 
     async def offer(
@@ -489,8 +517,18 @@ class MediaServer:
         """The Space ended: hang up on everyone in it."""
         room = self.rooms.pop(space_id, None)
         if room is not None:
-            await room.close()
+            await room.close(ended=True)
+        elif self.make_egress is not None:
+            # Its room had already emptied (or this server restarted): end its stream.
+            try:
+                egress = self.make_egress(space_id)
+                egress.start()
+                await egress.close(ended=True)
+            except Exception:
+                logger.exception("Could not end the HLS stream of Space %s", space_id)
 
     async def close(self) -> None:
-        for space_id in list(self.rooms):
-            await self.close_room(space_id=space_id)
+        """This server stops: rooms hang up; their streams carry on after a restart."""
+        for room in list(self.rooms.values()):
+            del self.rooms[room.space_id]
+            await room.close()

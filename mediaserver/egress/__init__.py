@@ -1,0 +1,21 @@
+"""The egress stage: the room mix, as RTP Opus, packaged as HLS (fMP4) in storage.
+
+`HlsEgress` (hls.py) takes packets in process (the embedded server) or from
+`RtpReceiver` (rtp.py, for Janus's `rtp_forward`); `fmp4.py` writes the boxes.
+Files go through Django's storage API: `storage()` below. See docs/media.md.
+"""
+
+from django.conf import settings
+from django.core.files.storage import default_storage, storages
+from django.utils.module_loading import import_string
+
+
+def storage():
+    """Where HLS files go: `EGRESS_STORAGE` (an alias in STORAGES, or a dotted path to a
+    Storage class), else `default_storage`."""
+    name = getattr(settings, "EGRESS_STORAGE", None)
+    if not name:
+        return default_storage
+    if name in settings.STORAGES:
+        return storages[name]
+    return import_string(name)()
