@@ -154,7 +154,7 @@ def recording_trim(*, recording: Recording, actor, start: float) -> Recording:
     if not 0 <= start < recording.duration:
         raise RecordingError(
             {
-                "start": _("Choose a start between 0 and %(max)s seconds.")
+                "trim_start": _("Choose a start between 0 and %(max)s seconds.")
                 % {"max": int(recording.duration)}
             },
         )

@@ -148,7 +148,7 @@ def _panel(request, space, *, form=None, notice=""):
     """The recording's panel alone, for htmx: the outcome shows in it, not as a message."""
     context = selectors.recording_panel(space=space, user=request.user) or {}
     if form is None and "recording" in context:
-        form = TrimForm(initial={"start": int(context["recording"].trim_start)})
+        form = TrimForm(initial={"trim_start": int(context["recording"].trim_start)})
     context.update(trim_form=form, notice=notice)
     status = 422 if form is not None and form.errors else 200
     return render(request, "recordings/_panel.html", context, status=status)
@@ -179,7 +179,7 @@ def recording_trim(request, code):
     if form.is_valid():
         try:
             services.recording_trim(
-                recording=recording, actor=request.user, start=form.cleaned_data["start"]
+                recording=recording, actor=request.user, start=form.cleaned_data["trim_start"]
             )
         except ValidationError as error:
             add_service_errors(form, error)

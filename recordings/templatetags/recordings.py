@@ -16,7 +16,7 @@ def recording_panel_for(context, space):
     panel = recording_panel(space=space, user=context["request"].user) or {}
     recording = panel.get("recording")
     if recording is not None:
-        panel["trim_form"] = TrimForm(initial={"start": int(recording.trim_start)})
+        panel["trim_form"] = TrimForm(initial={"trim_start": int(recording.trim_start)})
     return panel
 
 
