@@ -51,10 +51,11 @@ class Recording(models.Model):
 
     def end(self, at) -> None:
         """The Space ended: the recording is done and kept for RECORDING_RETENTION_DAYS.
-        A failed one stays failed (what was written is kept, the host was told)."""
+        One that failed for now is ready too (the egress retried: what it wrote plays,
+        with a gap, and the failure stays noted) unless measuring finds nothing at all."""
         self.ended_at = at
         self.expires_at = at + timedelta(days=settings.RECORDING_RETENTION_DAYS)
-        if self.state == self.State.RECORDING:
+        if self.state in (self.State.RECORDING, self.State.FAILED):
             self.state = self.State.READY
 
     @property

@@ -77,8 +77,8 @@ def recording_measure(*, recording_id: int, duration: float | None = None) -> Re
         log.warning("could not measure %s", recording.prefix, exc_info=True)
     if playlist is None and recording.state == State.READY and recording.ended_at:
         recording.state = State.FAILED
-        recording.failed_at = timezone.now()
-        recording.failure_reason = _("Nothing was recorded.")
+        recording.failed_at = recording.failed_at or timezone.now()
+        recording.failure_reason = recording.failure_reason or _("Nothing was recorded.")
     recording.save(update_fields=["duration", "size", "state", "failed_at", "failure_reason"])
     return recording
 
@@ -95,8 +95,10 @@ def recording_fail(*, space_id: int, reason: str) -> bool:
         return False
     reason = reason[:300]
     recording.failure_reason = reason
-    if recording.state == State.FAILED:
-        recording.save(update_fields=["failure_reason"])
+    if recording.state != State.RECORDING or not recording.space.is_live:
+        # Told already in this Space, or it is over (a last write at the close): noted.
+        recording.failed_at = recording.failed_at or timezone.now()
+        recording.save(update_fields=["failure_reason", "failed_at"])
         return False
     recording.state = State.FAILED
     recording.failed_at = timezone.now()

@@ -29,11 +29,36 @@ def test_a_recorded_space_ends_on_a_broken_storage(
 
     recorded.refresh_from_db()
     recording = Recording.objects.get(space=recorded)
-    assert (recorded.state, recording.state, recording.ended_at) == (
+    assert (recorded.state, recording.state, recording.failure_reason) == (
         "ended",
         "failed",
-        recorded.ended_at,
+        "disk full",
     )
+
+
+def test_a_recording_that_failed_for_a_while_is_ready_with_the_failure_noted(
+    recorded, host, django_capture_on_commit_callbacks
+):
+    async_to_sync(egress_failed.asend)(sender=None, space_id=recorded.pk, reason="disk full")
+    write_hls(recorded.pk)  # the egress retried, and later segments landed
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.space_end(space=recorded, actor=host)
+
+    recording = Recording.objects.get(space=recorded)
+    assert (recording.state, recording.duration, recording.failure_reason) == (
+        "ready",
+        6.0,
+        "disk full",
+    )
+
+
+def test_a_failure_after_the_end_is_noted_and_tells_nobody(ended, capture_events):
+    with capture_events() as events:
+        async_to_sync(egress_failed.asend)(sender=None, space_id=ended.pk, reason="closing")
+
+    recording = Recording.objects.get(space=ended)
+    assert (recording.state, recording.failure_reason, events) == ("ready", "closing", [])
 
 
 def test_an_unrecorded_space_ends_when_its_files_cannot_be_deleted(

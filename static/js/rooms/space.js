@@ -300,6 +300,8 @@ function renderDock() {
   $("invite-prompt").hidden = !live || !mine.invited || stage;
   // Told before accepting: what is said on a recorded stage is kept in the replay.
   $("invite-recorded").hidden = !view.room?.recorded;
+  if (view.room?.recorded) $("invite-prompt").setAttribute("aria-describedby", "invite-recorded");
+  else $("invite-prompt").removeAttribute("aria-describedby");
   $("host-actions").hidden = !live || mine.role !== "host";
 }
 
