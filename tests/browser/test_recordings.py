@@ -2,6 +2,7 @@
 the host deleting the recording once it ended."""
 
 import re
+import threading
 
 import pytest
 from playwright.sync_api import expect
@@ -22,6 +23,15 @@ def _signed_in(browser, base_url, user):
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("heading", name="Home")).to_be_visible()
     return page
+
+
+def _fail(recording_fail, space_id):
+    from django.db import connection
+
+    try:
+        recording_fail(space_id=space_id, reason="No space left on device")
+    finally:
+        connection.close()
 
 
 def test_a_recorded_space_from_rec_to_a_deleted_recording(browser, daphne_server, celery_worker):
@@ -54,10 +64,21 @@ def test_a_recorded_space_from_rec_to_a_deleted_recording(browser, daphne_server
     ).to_be_visible()
     expect(prompt.get_by_role("button", name="Join the stage")).to_be_visible()
 
-    # What the egress would have written, then the end.
+    # The storage fails for a while: the host's page says so, the Space goes on.
+    from recordings.services import recording_fail
     from rooms.models import Space
 
     space = Space.objects.get(title="On the record")
+    # In a thread of its own: Playwright's event loop runs on this one, and the service
+    # sends the room event with async_to_sync.
+    worker = threading.Thread(target=_fail, args=(recording_fail, space.pk))
+    worker.start()
+    worker.join()
+    expect(host.get_by_role("alert").filter(has_text="The recording failed")).to_be_visible()
+    expect(listener.locator("#recording-failed")).to_be_hidden()
+    expect(listener.locator("#connection-status")).to_have_text("Connected")
+
+    # What the egress wrote, then the end.
     write_hls(space.pk)
     host.locator("#end-space").click()
     host.get_by_role("dialog").get_by_role("button", name="End this Space for everyone").click()
