@@ -82,16 +82,21 @@ class Playlist:
                 duration, tags = None, []
         return cls(header=header, segments=segments, ended=ended)
 
+    def skipped(self, start: float) -> int:
+        """How many segments end at or before `start` seconds (a trim drops them)."""
+        skipped, at = 0, 0.0
+        for segment in self.segments:
+            at += segment.duration
+            if at > start:
+                break
+            skipped += 1
+        return skipped
+
     def trimmed(self, start: float) -> str:
         """The playlist without the segments wholly before `start` seconds, starting
         playback at `start` exactly (EXT-X-START) inside the first segment kept."""
-        kept, skipped, at = [], 0, 0.0
-        for segment in self.segments:
-            if at + segment.duration <= start and not kept:
-                skipped += 1
-            else:
-                kept.append(segment)
-            at += segment.duration
+        skipped = self.skipped(start)
+        kept = self.segments[skipped:]
         offset = start - sum(s.duration for s in self.segments[:skipped])
         lines = []
         for line in self.header:

@@ -116,7 +116,8 @@ def recording_download(request, code):
     playlist = files.playlist_read(recording.prefix)
     if playlist is None:
         raise Http404("No recording.")
-    names = [files.INIT] + [s.uri for s in _kept(playlist, recording.trim_start)]
+    kept = playlist.segments[playlist.skipped(recording.trim_start) :]
+    names = [files.INIT] + [segment.uri for segment in kept]
     store = files.storage()
 
     def chunks():
@@ -130,15 +131,6 @@ def recording_download(request, code):
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     patch_cache_control(response, private=True, no_store=True)
     return response
-
-
-def _kept(playlist, start: float):
-    at, kept = 0.0, []
-    for segment in playlist.segments:
-        if kept or at + segment.duration > start:
-            kept.append(segment)
-        at += segment.duration
-    return kept
 
 
 # The host's actions ------------------------------------------------------------------------
