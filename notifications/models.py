@@ -20,6 +20,7 @@ class Notification(models.Model):
         CHANGED = "changed", _("Space changed")
         CANCELLED = "cancelled", _("Space cancelled")
         NOT_HELD = "not_held", _("Space not held")
+        RECORDING_FAILED = "rec_failed", _("Recording failed")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

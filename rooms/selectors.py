@@ -123,6 +123,8 @@ def space_snapshot(space: Space, me: Participant | None = None) -> dict:
         ),
         "code": space.code,
         "title": space.title,
+        # A REC badge for everyone, and a notice for whoever is invited to the stage.
+        "recorded": space.record,
         "stage": stage(space),
         "hands": hands(space),
         "listeners": listed_listeners(space),

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "rooms",
     "notifications",
     "scheduling",
+    "recordings",
     "demo",
 ]
 
@@ -231,10 +232,16 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-send-pushes": {"task": "notifications.tasks.send_pushes", "schedule": 30.0},
     # Scheduled Spaces never started are let go SPACE_NOT_HELD_AFTER past their time.
     "scheduling-mark-not-held": {"task": "scheduling.tasks.mark_not_held", "schedule": 60.0},
+    # Recordings past their retention are deleted, files and state (docs/recordings.md).
+    "recordings-expire": {"task": "recordings.tasks.expire_recordings", "schedule": 3600.0},
 }
 # Seconds after its time that a scheduled Space never started is marked not held
 # (docs/scheduling.md).
 SPACE_NOT_HELD_AFTER = env.int("SPACE_NOT_HELD_AFTER", default=2 * 3600)
+# Recordings (docs/recordings.md): kept this many days after their Space ended; with a
+# prefix (e.g. "/protected/"), their files are sent by nginx (X-Accel-Redirect), not Django.
+RECORDING_RETENTION_DAYS = env.int("RECORDING_RETENTION_DAYS", default=30)
+RECORDINGS_X_ACCEL_PREFIX = env.str("RECORDINGS_X_ACCEL_PREFIX", default=None)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 import accounts.api
 import notifications.api
+import recordings.api
 import rooms.api
 import scheduling.api
 import timeline.api
@@ -18,6 +19,7 @@ api_patterns = [
     *notifications.api.urlpatterns,
     # Before rooms: "spaces/scheduled/" is not a Space's code.
     *scheduling.api.urlpatterns,
+    *recordings.api.urlpatterns,
     *rooms.api.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path(
@@ -36,6 +38,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("notifications.urls")),
     path("", include("scheduling.urls")),
+    path("", include("recordings.urls")),
     path("", include("rooms.urls")),
     path("api/", include(api_patterns)),
     path("healthz", healthz, name="healthz"),

@@ -20,7 +20,7 @@ from rooms.access import access_host, access_moderator
 from rooms.errors import SpaceError
 from rooms.events import emit, emit_stage, live_bar_changed
 from rooms.models import Participant, Space, Topic
-from rooms.signals import space_started
+from rooms.signals import space_ended, space_started
 
 Role = Participant.Role
 # The room hears this long before a Space whose host is away ends by itself.
@@ -118,6 +118,7 @@ def _end(space: Space) -> None:
     selectors.present(space).update(left_at=space.ended_at, hand_raised_at=None, invited_at=None)
     emit(space, "space.ended", state=space.state)
     media_command("close_room", space_id=space.pk)
+    space_ended.send(sender=Space, space=space)
 
 
 # The host away ---------------------------------------------------------------------------

@@ -27,6 +27,7 @@ const view = {
   pinnableFailed: false, // the last fetch of those tweets failed
   audioStatus: "",
   micLevel: null, // the speaker's input level, 0 to 1, while their microphone is on
+  recordingFailed: false, // the host's page heard that the recording failed (recording.failed)
 };
 
 const audio = new RoomAudio({
@@ -297,6 +298,10 @@ function renderDock() {
   $("share-tray").hidden = view.tray !== "share";
   $("native-share").hidden = !navigator.share;
   $("invite-prompt").hidden = !live || !mine.invited || stage;
+  // Told before accepting: what is said on a recorded stage is kept in the replay.
+  $("invite-recorded").hidden = !view.room?.recorded;
+  if (view.room?.recorded) $("invite-prompt").setAttribute("aria-describedby", "invite-recorded");
+  else $("invite-prompt").removeAttribute("aria-describedby");
   $("host-actions").hidden = !live || mine.role !== "host";
 }
 
@@ -312,15 +317,23 @@ function renderMicLevel() {
   if (view.micLevel !== null) meter.value = view.micLevel;
 }
 
+// The header: the LIVE and REC badges, the count, the connection and the host's notices.
+function renderHead() {
+  const over = ["ended", "removed", "refused"].includes(view.phase);
+  const live = view.phase === "live";
+  $("live-pill").hidden = !live;
+  $("rec-pill").hidden = !live || !view.room?.recorded;
+  $("listener-count").hidden = !live;
+  $("connection-status").hidden = over;
+  $("connection-status").textContent = strings[view.connection];
+  $("recording-failed").hidden = !live || !view.recordingFailed || me()?.role !== "host";
+}
+
 function renderOver() {
   const over = ["ended", "removed", "refused"].includes(view.phase);
   $("space-over").hidden = !over;
   $("room-body").hidden = over;
-  $("live-pill").hidden = view.phase !== "live";
-  $("rec-pill")?.toggleAttribute("hidden", view.phase !== "live");
-  $("listener-count").hidden = view.phase !== "live";
-  $("connection-status").hidden = over;
-  $("connection-status").textContent = strings[view.connection];
+  renderHead();
   $("ending-soon").hidden = over || !view.endingSoon;
   if (view.endingSoon) {
     const seconds = Math.max(0, Math.round((view.endingSoon.until - Date.now()) / 1000));
@@ -467,6 +480,10 @@ function apply(event) {
       break;
     case "space.ending_cancelled":
       view.endingSoon = null;
+      break;
+    case "recording.failed":
+      // Only the host's page says so; the Space goes on for everyone.
+      view.recordingFailed = true;
       break;
     case "participant.removed":
       removeListener(data.participant_id);

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RecordingsConfig(AppConfig):
+    name = "recordings"
+    verbose_name = _("Recordings")
+
+    def ready(self):
+        # Receivers connect when their module loads, which needs the models loaded first.
+        from recordings import receivers  # noqa: F401, PLC0415 (needs the models loaded)

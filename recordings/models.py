@@ -1,0 +1,73 @@
+import re
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rooms.models import Space
+
+# The files of a recording (docs/recordings.md): nothing else is ever served from its prefix.
+FILE_NAME = re.compile(r"^(?:index\.m3u8|init\.mp4|seg-\d{6,9}\.m4s)$")
+
+
+def storage_prefix(space_id: int) -> str:
+    """Where the egress writes a Space's HLS files (the issue 11 contract)."""
+    return f"hls/{space_id}/"
+
+
+class Recording(models.Model):
+    """The recording of one recorded Space: the HLS files the egress wrote, kept for a while."""
+
+    class State(models.TextChoices):
+        RECORDING = "recording", _("Recording")
+        READY = "ready", _("Ready")
+        # Failed for now: the egress could not write (storage full, unwritable); the files
+        # written so far are kept and the egress retries, so a later segment may land.
+        FAILED = "failed", _("Failed")
+        DELETED = "deleted", _("Deleted")
+
+    space = models.OneToOneField(Space, on_delete=models.CASCADE, related_name="recording")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RECORDING)
+    prefix = models.CharField(max_length=100)
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # "Edit start time": seconds cut from the start; the files stay whole, the playlist
+    # served skips them.
+    trim_start = models.FloatField(default=0)
+    duration = models.FloatField(default=0)  # seconds, as the playlist says
+    size = models.PositiveBigIntegerField(default=0)  # bytes in storage
+    expires_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=300, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "expires_at"])]
+
+    def __str__(self):
+        return f"recording of {self.space_id} ({self.state})"
+
+    def end(self, at) -> None:
+        """The Space ended: the recording is done and kept for RECORDING_RETENTION_DAYS.
+        One that failed for now is ready too (the egress retried: what it wrote plays,
+        with a gap, and the failure stays noted) unless measuring finds nothing at all."""
+        self.ended_at = at
+        self.expires_at = at + timedelta(days=settings.RECORDING_RETENTION_DAYS)
+        if self.state in (self.State.RECORDING, self.State.FAILED):
+            self.state = self.State.READY
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def playable(self) -> bool:
+        """Whether its files may be served: done, kept, not expired."""
+        return self.state == self.State.READY and not self.is_expired
+
+    @property
+    def played_duration(self) -> float:
+        """What a listener hears: the duration without the trimmed start."""
+        return max(0.0, self.duration - self.trim_start)

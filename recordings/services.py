@@ -1,0 +1,229 @@
+"""Writes for recordings: their life along the Space's, the host's delete and trim, expiry.
+
+A recording never stops a Space: the receivers that call these run inside rooms'
+transactions, so nothing here touches storage there; files are measured and deleted by
+tasks queued on commit (`recordings.tasks`), whose failures stay theirs.
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.tasks import enqueue_on_commit
+from notifications.models import Notification
+from notifications.services import notifications_send
+from recordings import files
+from recordings.errors import RecordingError
+from recordings.models import Recording, storage_prefix
+from rooms.access import access_host
+from rooms.events import space_event_emit
+from rooms.models import Space
+
+log = logging.getLogger(__name__)
+
+State = Recording.State
+EXPIRE_BATCH = 100
+
+
+def _lock(recording: Recording) -> Recording:
+    """Lock the recording's row and reload it: the host's actions and expiry queue here."""
+    return Recording.objects.select_for_update().select_related("space").get(pk=recording.pk)
+
+
+# Along the Space ---------------------------------------------------------------------------
+
+
+def recording_start(*, space: Space) -> Recording | None:
+    """A recorded Space went live (inside its transaction): its recording begins."""
+    if not space.record:
+        return None
+    recording, _created = Recording.objects.get_or_create(
+        space=space,
+        defaults={"prefix": storage_prefix(space.pk), "started_at": space.started_at},
+    )
+    return recording
+
+
+def space_files_settle(*, space: Space) -> None:
+    """A Space ended (inside its transaction): a recorded one's recording is done and
+    measured once committed; an unrecorded one's HLS files (written for HLS listeners)
+    are deleted once committed."""
+    if not space.record:
+        enqueue_on_commit("recordings.tasks.delete_space_files", space.pk)
+        return
+    recording = recording_start(space=space)  # a Space that went live before this app
+    recording = Recording.objects.select_for_update().get(pk=recording.pk)
+    recording.end(space.ended_at or timezone.now())
+    recording.save(update_fields=["state", "ended_at", "expires_at"])
+    enqueue_on_commit("recordings.tasks.measure_recording", recording.pk)
+
+
+@transaction.atomic
+def recording_measure(*, recording_id: int, duration: float | None = None) -> Recording | None:
+    """Read the duration from the playlist (or take the egress's) and the size from
+    storage. A Space whose egress never wrote a playlist has nothing to replay."""
+    recording = Recording.objects.select_for_update().filter(pk=recording_id).first()
+    if recording is None or recording.state == State.DELETED:
+        return None
+    playlist = files.playlist_read(recording.prefix)
+    if duration is None:
+        duration = playlist.duration if playlist is not None else 0.0
+    recording.duration = duration
+    try:
+        recording.size = files.prefix_size(recording.prefix)
+    except OSError:
+        log.warning("could not measure %s", recording.prefix, exc_info=True)
+    if playlist is None and recording.state == State.READY and recording.ended_at:
+        recording.state = State.FAILED
+        recording.failed_at = recording.failed_at or timezone.now()
+        recording.failure_reason = recording.failure_reason or _("Nothing was recorded.")
+    recording.save(update_fields=["duration", "size", "state", "failed_at", "failure_reason"])
+    return recording
+
+
+@transaction.atomic
+def recording_fail(*, space_id: int, reason: str) -> bool:
+    """The egress could not write this Space's files: the recording is failed for now
+    (what was written is kept, later segments may land), and the host is told once, by
+    a notification and on their page. The Space goes on. True when the host was told."""
+    recording = (
+        Recording.objects.select_for_update().select_related("space").filter(space_id=space_id)
+    ).first()
+    if recording is None or recording.state == State.DELETED:
+        return False
+    reason = reason[:300]
+    recording.failure_reason = reason
+    if recording.state != State.RECORDING or not recording.space.is_live:
+        # Told already in this Space, or it is over (a last write at the close): noted.
+        recording.failed_at = recording.failed_at or timezone.now()
+        recording.save(update_fields=["failure_reason", "failed_at"])
+        return False
+    recording.state = State.FAILED
+    recording.failed_at = timezone.now()
+    recording.save(update_fields=["state", "failure_reason", "failed_at"])
+    space = recording.space
+    notifications_send(
+        users=[space.host],
+        kind=Notification.Kind.RECORDING_FAILED,
+        space=space,
+        text=lambda user: (
+            _("Recording of “%(title)s” failed: %(reason)s. The Space goes on.")
+            % {"title": space.title, "reason": reason}
+        ),
+    )
+    space_event_emit(space, "recording.failed", reason=reason)
+    return True
+
+
+# The host's actions ------------------------------------------------------------------------
+
+
+def _host_recording(recording: Recording, actor) -> Recording:
+    recording = _lock(recording)
+    access_host(recording.space, actor)
+    if recording.state == State.DELETED:
+        raise RecordingError(_("This recording was deleted."), code="recording_deleted")
+    if recording.state == State.RECORDING:
+        raise RecordingError(
+            _("The Space is still live: the recording is not finished."), code="recording_live"
+        )
+    return recording
+
+
+@transaction.atomic
+def recording_delete(*, recording: Recording, actor) -> Recording:
+    """Delete a recording now (host only): its files go once committed, its row says so."""
+    recording = _host_recording(recording, actor)
+    _delete(recording)
+    return recording
+
+
+def _delete(recording: Recording) -> None:
+    recording.state = State.DELETED
+    recording.deleted_at = timezone.now()
+    recording.save(update_fields=["state", "deleted_at"])
+    enqueue_on_commit("recordings.tasks.delete_recording_files", recording.pk)
+
+
+@transaction.atomic
+def recording_trim(*, recording: Recording, actor, start: float) -> Recording:
+    """Edit the start time (host only): the replay starts `start` seconds in."""
+    recording = _host_recording(recording, actor)
+    if recording.state != State.READY:
+        raise RecordingError(_("This recording cannot be edited."), code="recording_not_ready")
+    if not 0 <= start < recording.duration:
+        raise RecordingError(
+            {
+                "trim_start": _("Choose a start between 0 and %(max)s seconds.")
+                % {"max": int(recording.duration)}
+            },
+        )
+    recording.trim_start = start
+    recording.save(update_fields=["trim_start"])
+    return recording
+
+
+def recording_files_delete(*, recording_id: int) -> int:
+    """Delete a deleted recording's files (a task, safe to run twice)."""
+    recording = Recording.objects.filter(pk=recording_id, state=State.DELETED).first()
+    if recording is None:
+        return 0
+    return _files_delete(recording.prefix)
+
+
+def _files_delete(prefix: str) -> int:
+    try:
+        return files.prefix_delete(prefix)
+    except OSError:
+        # The storage is down or read-only: the row already says what happened.
+        log.warning("could not delete the files under %s", prefix, exc_info=True)
+        return 0
+
+
+def space_files_delete(*, space_id: int) -> int:
+    """Delete an unrecorded Space's HLS files once it is over (a task, safe to run twice)."""
+    space = Space.objects.filter(pk=space_id).first()
+    if space is None or space.record or not space.is_over:
+        return 0
+    return _files_delete(storage_prefix(space_id))
+
+
+# Retention ---------------------------------------------------------------------------------
+
+
+def recordings_expire(*, batch: int = EXPIRE_BATCH) -> int:
+    """Delete the recordings past their expiry, files and state, batch after batch (beat,
+    hourly); return how many. Each batch is a transaction that claims its rows with
+    skip_locked, so two runs at once, or one run twice, delete each once. Files go before
+    the row says deleted: a storage error leaves that recording to the next run."""
+    done, after = 0, 0
+    while True:
+        count, after, expired = _expire_batch(after=after, batch=batch)
+        done += expired
+        if count < batch:
+            return done
+
+
+@transaction.atomic
+def _expire_batch(*, after: int, batch: int) -> tuple[int, int, int]:
+    """One batch: (rows looked at, the last id, rows deleted)."""
+    due = list(
+        Recording.objects.select_for_update(skip_locked=True)
+        .filter(pk__gt=after, expires_at__lte=timezone.now())
+        .exclude(state=State.DELETED)
+        .order_by("pk")[:batch]
+    )
+    expired = 0
+    for recording in due:
+        try:
+            files.prefix_delete(recording.prefix)
+        except OSError:
+            log.warning("could not delete %s; next run", recording.prefix, exc_info=True)
+            continue
+        recording.state = State.DELETED
+        recording.deleted_at = timezone.now()
+        recording.save(update_fields=["state", "deleted_at"])
+        expired += 1
+    return len(due), (due[-1].pk if due else after), expired

@@ -1,0 +1,186 @@
+"""Recording pages and files: the host's delete and trim, the download, the files served
+with range requests (docs/recordings.md)."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from core.errors import error_message
+from core.forms import add_service_errors
+from recordings import files, selectors, services
+from recordings.access import access_host_recording, access_recording
+from recordings.forms import TrimForm
+from recordings.models import FILE_NAME
+from recordings.ranges import Unsatisfiable, byte_range
+from rooms.selectors import space_get
+
+CHUNK = 64 * 1024
+# Segments never change once written; the playlist changes when the host trims.
+SEGMENT_CACHE = {"private": True, "max_age": 24 * 3600}
+PLAYLIST_CACHE = {"private": True, "no_cache": True}
+
+
+# Files -------------------------------------------------------------------------------------
+
+
+@require_GET
+def recording_file(request, recording_id, name):
+    """One file of a playable recording (playlist, init segment, media segment), with
+    HTTP range requests; through nginx (X-Accel-Redirect) when configured."""
+    if not FILE_NAME.match(name):
+        raise Http404("No such file.")
+    recording = access_recording(recording_id=recording_id, user=request.user)
+    if name == files.PLAYLIST:
+        # Served by Django: it is small, and the trim rewrites it.
+        playlist = files.playlist_read(recording.prefix)
+        if playlist is None:
+            raise Http404("No playlist.")
+        body = playlist.trimmed(recording.trim_start).encode()
+        response = _ranged(request, len(body), lambda start, length: [body[start : start + length]])
+        patch_cache_control(response, **PLAYLIST_CACHE)
+    else:
+        response = _stored_file(request, recording.prefix + name)
+        patch_cache_control(response, **SEGMENT_CACHE)
+    response["Content-Type"] = files.content_type(name)
+    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+def _stored_file(request, path: str) -> HttpResponse:
+    store = files.storage()
+    prefix = settings.RECORDINGS_X_ACCEL_PREFIX
+    if prefix:
+        # nginx sends the bytes, ranges included; Django only said who may have them.
+        response = HttpResponse()
+        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + path
+        return response
+    try:
+        size = store.size(path)
+    except (FileNotFoundError, OSError):
+        raise Http404("No such file.") from None
+
+    def read(start: int, length: int):
+        with store.open(path, "rb") as handle:
+            handle.seek(start)
+            while length > 0:
+                chunk = handle.read(min(CHUNK, length))
+                if not chunk:
+                    return
+                length -= len(chunk)
+                yield chunk
+
+    return _ranged(request, size, read)
+
+
+def _ranged(request, size: int, read) -> HttpResponse:
+    """200 with the whole body, 206 with the range asked for, or 416 past the end."""
+    try:
+        asked = byte_range(request.headers.get("Range"), size)
+    except Unsatisfiable:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        response["Accept-Ranges"] = "bytes"
+        return response
+    if asked is None:
+        response = StreamingHttpResponse(read(0, size))
+        length = size
+    else:
+        first, last = asked
+        length = last - first + 1
+        response = StreamingHttpResponse(read(first, length), status=206)
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+    response["Content-Length"] = str(length)
+    response["Accept-Ranges"] = "bytes"
+    return response
+
+
+@login_required
+@require_GET
+def recording_download(request, code):
+    """The whole recording as one audio file (the init segment, then the media segments
+    after the trim: a fragmented MP4), for its host."""
+    space = space_get(code)
+    try:
+        recording = access_host_recording(space=space, user=request.user)
+    except PermissionDenied:
+        raise Http404("No recording.") from None
+    if not recording.playable:
+        raise Http404("No recording.")
+    playlist = files.playlist_read(recording.prefix)
+    if playlist is None:
+        raise Http404("No recording.")
+    kept = playlist.segments[playlist.skipped(recording.trim_start) :]
+    names = [files.INIT] + [segment.uri for segment in kept]
+    store = files.storage()
+
+    def chunks():
+        for name in names:
+            if FILE_NAME.match(name):
+                with store.open(recording.prefix + name, "rb") as handle:
+                    yield from iter(lambda: handle.read(CHUNK), b"")
+
+    response = StreamingHttpResponse(chunks(), content_type="audio/mp4")
+    filename = f"{slugify(space.title) or space.code}.mp4"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+# The host's actions ------------------------------------------------------------------------
+
+
+def _panel(request, space, *, form=None, notice=""):
+    """The recording's panel alone, for htmx: the outcome shows in it, not as a message."""
+    context = selectors.recording_panel(space=space, user=request.user) or {}
+    if form is None and "recording" in context:
+        form = TrimForm(initial={"trim_start": int(context["recording"].trim_start)})
+    context.update(trim_form=form, notice=notice)
+    status = 422 if form is not None and form.errors else 200
+    return render(request, "recordings/_panel.html", context, status=status)
+
+
+@login_required
+@require_POST
+def recording_delete(request, code):
+    """Delete the recording now (host only): its files go, the page says so."""
+    space = space_get(code)
+    recording = access_host_recording(space=space, user=request.user)
+    try:
+        services.recording_delete(recording=recording, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error_message(error))
+    else:
+        messages.success(request, _("The recording was deleted."))
+    return redirect(space)
+
+
+@login_required
+@require_POST
+def recording_trim(request, code):
+    """Edit the start time (host only): the replay starts that many seconds in."""
+    space = space_get(code)
+    recording = access_host_recording(space=space, user=request.user)
+    form = TrimForm(request.POST)
+    if form.is_valid():
+        try:
+            services.recording_trim(
+                recording=recording, actor=request.user, start=form.cleaned_data["trim_start"]
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+    done = form.is_valid()  # False once a service error was added
+    notice = _("The replay now starts at the new time.") if done else ""
+    if request.htmx:
+        return _panel(request, space, form=None if done else form, notice=notice)
+    if done:
+        messages.success(request, notice)
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect(space)
