@@ -51,3 +51,6 @@ def _measure_closed(space_id: int, duration: float) -> None:
     recording_id = selectors.recording_id_for(space_id=space_id)
     if recording_id is not None:
         enqueue("recordings.tasks.measure_recording", recording_id, duration)
+    elif not selectors.space_recorded(space_id=space_id):
+        # The last segments were written after the end's deletion: delete them too.
+        enqueue("recordings.tasks.delete_space_files", space_id)

@@ -4,6 +4,7 @@ from django.http import Http404
 
 from recordings.access import access_space_recording
 from recordings.models import Recording
+from rooms.models import Space
 
 
 def recording_id_for(*, space_id: int) -> int | None:
@@ -14,6 +15,11 @@ def recording_id_for(*, space_id: int) -> int | None:
         .values_list("pk", flat=True)
         .first()
     )
+
+
+def space_recorded(*, space_id: int) -> bool:
+    """Whether the Space was to be recorded (its host chose so before starting)."""
+    return Space.objects.filter(pk=space_id, record=True).exists()
 
 
 def recording_panel(*, space, user) -> dict | None:

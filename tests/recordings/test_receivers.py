@@ -101,6 +101,18 @@ def test_nothing_recorded_is_a_failed_recording(recorded, host, django_capture_o
     assert (recording.state, recording.failure_reason) == ("failed", "Nothing was recorded.")
 
 
+def test_what_the_egress_wrote_after_an_unrecorded_end_goes_when_it_closes(
+    unrecorded, host, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.space_end(space=unrecorded, actor=host)
+    write_hls(unrecorded.pk, segments=1)  # the stream's last segment, after the deletion
+
+    async_to_sync(egress_closed.asend)(sender=None, space_id=unrecorded.pk, segments=1, duration=2)
+
+    assert (stored(unrecorded.pk), Recording.objects.count()) == ([], 0)
+
+
 def test_egress_closed_sets_the_duration_it_wrote(ended):
     async_to_sync(egress_closed.asend)(sender=None, space_id=ended.pk, segments=3, duration=5.98)
 
