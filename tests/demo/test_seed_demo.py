@@ -1,9 +1,12 @@
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
 
 from accounts.models import Block, Follow, User
 from accounts.services import block_create, follow_delete
+from recordings import files
+from recordings.models import Recording
 from rooms.models import Space
 from timeline.models import Tweet
 
@@ -73,3 +76,17 @@ def test_seed_demo_whose_every_sign_in_changed_says_so(db):
     out, _err = _seed()
 
     assert out.strip() == "The demo sign-ins were changed: sign up for an account of your own."
+
+
+def test_seed_demo_leaves_an_ended_space_with_a_recording_to_replay(db):
+    _seed()
+    _seed()
+
+    [recording] = Recording.objects.filter(space__host__handle="ada")
+    assert (recording.space.title, recording.space.state, recording.state) == (
+        "The Analytical Engine, recorded",
+        "ended",
+        "ready",
+    )
+    assert recording.duration == pytest.approx(8.0, abs=0.05)
+    assert files.playlist_read(recording.prefix).ended is True

@@ -1,4 +1,5 @@
-"""Demo data for a first look: people, a brand, follows, tweets, an upcoming Space.
+"""Demo data for a first look: people, a brand, follows, tweets, an upcoming Space, and an
+ended Space with a short recording (a few seconds of tones, written by the real egress).
 
 Idempotent, and robust to anything people did with the demo since (`make run` seeds on
 every start): a demo person is created only when missing, and only the people created now
@@ -6,8 +7,12 @@ get the demo's follows, tweets and Space. Whatever the others changed (blocks, u
 new handles, emails or passwords, deleted accounts) is left as they made it.
 """
 
+import fractions
 from datetime import timedelta
 
+import av
+import numpy as np
+from asgiref.sync import async_to_sync
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand
 from django.db import IntegrityError, transaction
@@ -15,6 +20,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import follow_create
+from mediaserver.egress.hls import HlsEgress
+from rooms import services as rooms
 from scheduling import services as scheduling
 from timeline.models import Tweet
 
@@ -60,8 +67,14 @@ def email_of(handle: str) -> str:
 class Command(BaseCommand):
     help = "Create the demo people, follows and tweets when missing; print the demo sign-ins."
 
-    @transaction.atomic
     def handle(self, *args, **options):
+        people, created = self._seed()
+        if "ada" in people and "ada" in created:
+            self._recorded_space(people["ada"])
+        self._sign_ins(people)
+
+    @transaction.atomic
+    def _seed(self) -> tuple[dict[str, User], set[str]]:
         people, created = self._people()
         for follower, followee in FOLLOWS:
             if (follower in created or followee in created) and {follower, followee} <= set(people):
@@ -71,7 +84,7 @@ class Command(BaseCommand):
                 Tweet.objects.create(author=people[handle], text=text)
         if "grace" in created:
             self._scheduled_space(people)
-        self._sign_ins(people)
+        return people, created
 
     def _people(self) -> tuple[dict[str, User], set[str]]:
         """Each demo person as they are now (found by email, else handle), or created."""
@@ -131,3 +144,52 @@ class Command(BaseCommand):
         )
         if space is not None and "marta" in people:
             self._try(scheduling.reminder_set, space=space, user=people["marta"])
+
+    def _recorded_space(self, host: User) -> None:
+        """An ended, recorded Space of Ada's with its recording: it goes live, the egress
+        writes eight seconds of tones as the media server would, and it ends. Each step
+        commits, as in a real Space, so the recording's receivers see what they expect."""
+        space = self._try(
+            rooms.space_create,
+            host=host,
+            title="The Analytical Engine, recorded",
+            topics=["history", "computing"],
+            record=True,
+        )
+        if space is None:
+            return
+        # async_to_sync, not asyncio.run: the egress's receivers then run on this thread,
+        # with its database connection, as they would in a request.
+        async_to_sync(_write_tones)(space.pk)
+        self._try(rooms.space_end, space=space, actor=host)
+
+
+RATE, FRAME = 48000, 960  # Opus: 48 kHz, 20 ms packets
+
+
+def tone_packets(seconds: float) -> list[bytes]:
+    """A rising three-note chime every second, encoded by libopus as the mixer would."""
+    codec = av.CodecContext.create("libopus", "w")
+    codec.bit_rate, codec.format, codec.layout = 32000, "s16", "mono"
+    codec.sample_rate, codec.time_base = RATE, fractions.Fraction(1, RATE)
+    t = np.arange(int(seconds * RATE)) / RATE
+    note = np.choose(((t % 1.0) * 3).astype(int).clip(0, 2), [440.0, 554.37, 659.25])
+    envelope = np.exp(-((t % (1 / 3)) * 6))
+    samples = (6000 * envelope * np.sin(2 * np.pi * note * t)).astype(np.int16)
+    packets = []
+    for index in range(len(samples) // FRAME):
+        frame = av.AudioFrame.from_ndarray(
+            samples[index * FRAME : (index + 1) * FRAME].reshape(1, -1), format="s16", layout="mono"
+        )
+        frame.sample_rate, frame.pts = RATE, index * FRAME
+        packets += [bytes(packet) for packet in codec.encode(frame)]
+    packets += [bytes(packet) for packet in codec.encode(None)]
+    return packets[: len(samples) // FRAME]
+
+
+async def _write_tones(space_id: int, seconds: float = 8.0) -> None:
+    egress = HlsEgress(space_id)
+    egress.start()
+    for index, payload in enumerate(tone_packets(seconds)):
+        egress.feed(payload, index * FRAME)
+    await egress.close(ended=True)
