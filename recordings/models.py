@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rooms.models import Space
 
 # The files of a recording (docs/recordings.md): nothing else is ever served from its prefix.
-FILE_NAME = re.compile(r"^(?:index\.m3u8|init\.mp4|seg-\d{6,9}\.m4s)$")
+FILE_NAME = re.compile(r"index\.m3u8|init\.mp4|seg-\d{6,9}\.m4s")  # fullmatch only
 
 
 def storage_prefix(space_id: int) -> str:

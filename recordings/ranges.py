@@ -7,7 +7,7 @@ the end is unsatisfiable (416).
 
 import re
 
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.IGNORECASE)  # the unit is case-insensitive
 
 
 class Unsatisfiable(Exception):
@@ -19,7 +19,7 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     Raises Unsatisfiable for a range that no byte of the file satisfies."""
     if not header:
         return None
-    match = RANGE.match(header.strip())
+    match = RANGE.fullmatch(header.strip())
     if match is None:
         return None
     first, last = match.groups()

@@ -51,6 +51,9 @@ def _measure_closed(space_id: int, duration: float) -> None:
     recording_id = selectors.recording_id_for(space_id=space_id)
     if recording_id is not None:
         enqueue("recordings.tasks.measure_recording", recording_id, duration)
+    elif deleted := selectors.recording_deleted(space_id=space_id):
+        # Deleted by the host before the stream closed: its last segments go as well.
+        enqueue("recordings.tasks.delete_recording_files", deleted)
     elif not selectors.space_recorded(space_id=space_id):
         # The last segments were written after the end's deletion: delete them too.
         enqueue("recordings.tasks.delete_space_files", space_id)

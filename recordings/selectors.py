@@ -17,6 +17,15 @@ def recording_id_for(*, space_id: int) -> int | None:
     )
 
 
+def recording_deleted(*, space_id: int) -> int | None:
+    """The id of a Space's recording that the host deleted, if so."""
+    return (
+        Recording.objects.filter(space_id=space_id, state=Recording.State.DELETED)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def space_recorded(*, space_id: int) -> bool:
     """Whether the Space was to be recorded (its host chose so before starting)."""
     return Space.objects.filter(pk=space_id, record=True).exists()

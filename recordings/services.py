@@ -75,10 +75,17 @@ def recording_measure(*, recording_id: int, duration: float | None = None) -> Re
         recording.size = files.prefix_size(recording.prefix)
     except OSError:
         log.warning("could not measure %s", recording.prefix, exc_info=True)
+    nothing = _("Nothing was recorded.")
     if playlist is None and recording.state == State.READY and recording.ended_at:
         recording.state = State.FAILED
         recording.failed_at = recording.failed_at or timezone.now()
-        recording.failure_reason = recording.failure_reason or _("Nothing was recorded.")
+        recording.failure_reason = recording.failure_reason or nothing
+    elif playlist is not None and recording.state == State.FAILED and recording.ended_at:
+        # Measured while the egress was still writing (or rewriting) the playlist: the
+        # recording is there after all; a failure during the Space stays noted.
+        recording.state = State.READY
+        if recording.failure_reason == nothing:
+            recording.failed_at, recording.failure_reason = None, ""
     recording.save(update_fields=["duration", "size", "state", "failed_at", "failure_reason"])
     return recording
 
@@ -93,7 +100,7 @@ def recording_fail(*, space_id: int, reason: str) -> bool:
     ).first()
     if recording is None or recording.state == State.DELETED:
         return False
-    reason = reason[:300]
+    reason = public_reason(reason)
     recording.failure_reason = reason
     if recording.state != State.RECORDING or not recording.space.is_live:
         # Told already in this Space, or it is over (a last write at the close): noted.
@@ -113,8 +120,18 @@ def recording_fail(*, space_id: int, reason: str) -> bool:
             % {"title": space.title, "reason": reason}
         ),
     )
-    space_event_emit(space, "recording.failed", reason=reason)
+    space_event_emit(space, "recording.failed")
     return True
+
+
+def public_reason(raw: str) -> str:
+    """What a person may read of a storage error: its kind, never the server's paths."""
+    text = raw.lower()
+    if "no space left" in text or "quota" in text or "errno 28" in text:
+        return _("the storage is full")
+    if "read-only" in text or "permission denied" in text or "access denied" in text:
+        return _("the storage cannot be written")
+    return _("the storage did not answer")
 
 
 # The host's actions ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from core.errors import error_message
 from core.forms import add_service_errors
@@ -30,11 +30,11 @@ PLAYLIST_CACHE = {"private": True, "no_cache": True}
 # Files -------------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def recording_file(request, recording_id, name):
     """One file of a playable recording (playlist, init segment, media segment), with
     HTTP range requests; through nginx (X-Accel-Redirect) when configured."""
-    if not FILE_NAME.match(name):
+    if not FILE_NAME.fullmatch(name):
         raise Http404("No such file.")
     recording = access_recording(recording_id=recording_id, user=request.user)
     if name == files.PLAYLIST:
@@ -46,11 +46,20 @@ def recording_file(request, recording_id, name):
         response = _ranged(request, len(body), lambda start, length: [body[start : start + length]])
         patch_cache_control(response, **PLAYLIST_CACHE)
     else:
+        if recording.trim_start and name in _trimmed_away(recording):
+            raise Http404("No such file.")  # the host cut the start: it is not served
         response = _stored_file(request, recording.prefix + name)
         patch_cache_control(response, **SEGMENT_CACHE)
     response["Content-Type"] = files.content_type(name)
     patch_vary_headers(response, ["Cookie"])
     return response
+
+
+def _trimmed_away(recording) -> set[str]:
+    playlist = files.playlist_read(recording.prefix)
+    if playlist is None:
+        return set()
+    return {s.uri for s in playlist.segments[: playlist.skipped(recording.trim_start)]}
 
 
 def _stored_file(request, path: str) -> HttpResponse:
@@ -81,8 +90,11 @@ def _stored_file(request, path: str) -> HttpResponse:
 
 def _ranged(request, size: int, read) -> HttpResponse:
     """200 with the whole body, 206 with the range asked for, or 416 past the end."""
+    # We send no validator (ETag, Last-Modified), so an If-Range can never match: the
+    # Range is ignored and the whole file sent (RFC 9110 §13.1.5).
+    header = None if "If-Range" in request.headers else request.headers.get("Range")
     try:
-        asked = byte_range(request.headers.get("Range"), size)
+        asked = byte_range(header, size)
     except Unsatisfiable:
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
@@ -102,7 +114,7 @@ def _ranged(request, size: int, read) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def recording_download(request, code):
     """The whole recording as one audio file (the init segment, then the media segments
     after the trim: a fragmented MP4), for its host."""
@@ -122,7 +134,7 @@ def recording_download(request, code):
 
     def chunks():
         for name in names:
-            if FILE_NAME.match(name):
+            if FILE_NAME.fullmatch(name):
                 with store.open(recording.prefix + name, "rb") as handle:
                     yield from iter(lambda: handle.read(CHUNK), b"")
 

@@ -180,8 +180,11 @@ TURN_URLS = env.list("TURN_URLS", default=[])
 TURN_TTL = env.int("TURN_TTL", default=3600)
 # The egress (mediaserver/egress/): the room mix as HLS, fMP4 segments of
 # HLS_SEGMENT_SECONDS, in EGRESS_STORAGE (an alias in STORAGES or a dotted path to a
-# Storage class; None: default_storage), under hls/<space_id>/.
+# Storage class; None: a private directory, EGRESS_ROOT), under hls/<space_id>/. Never
+# the uploads' MEDIA_ROOT, which is public: who may hear a Space is checked per request
+# (recordings/views.py), so the files live where no URL reaches them unchecked.
 EGRESS_STORAGE = env("EGRESS_STORAGE", default=None)
+EGRESS_ROOT = env.path("EGRESS_ROOT", default=str(VAR_DIR / "egress"))
 HLS_SEGMENT_SECONDS = env.float("HLS_SEGMENT_SECONDS", default=2.0)
 # Anonymous sockets one address may hold open to one Space (docs/realtime.md).
 WS_ANON_SOCKETS_PER_ADDRESS = env.int("WS_ANON_SOCKETS_PER_ADDRESS", default=20)

@@ -97,6 +97,7 @@ def media(settings):
 @pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.EGRESS_ROOT = str(tmp_path / "egress")
 
 
 # Personas: the owner of the thing under test, someone they follow, and an outsider.

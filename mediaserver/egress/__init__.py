@@ -6,16 +6,16 @@ Files go through Django's storage API: `storage()` below. See docs/media.md.
 """
 
 from django.conf import settings
-from django.core.files.storage import default_storage, storages
+from django.core.files.storage import FileSystemStorage, storages
 from django.utils.module_loading import import_string
 
 
 def storage():
     """Where HLS files go: `EGRESS_STORAGE` (an alias in STORAGES, or a dotted path to a
-    Storage class), else `default_storage`."""
+    Storage class), else the private directory EGRESS_ROOT (never the public uploads)."""
     name = getattr(settings, "EGRESS_STORAGE", None)
     if not name:
-        return default_storage
+        return FileSystemStorage(location=settings.EGRESS_ROOT, base_url=None)
     if name in settings.STORAGES:
         return storages[name]
     return import_string(name)()

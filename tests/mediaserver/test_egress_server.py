@@ -5,9 +5,9 @@ only reach loopback.
 """
 
 import pytest
-from django.core.files.storage import default_storage
 
 from mediaserver import signals
+from mediaserver.egress import storage
 from tests.mediaserver.conftest import connect, wait_connected
 from tests.mediaserver.hls import decode, parse_m3u8, peak_frequency, until
 
@@ -17,7 +17,7 @@ TONE = 660.0
 
 
 def read(name: str) -> bytes:
-    with default_storage.open(f"hls/1/{name}") as f:
+    with storage().open(f"hls/1/{name}") as f:
         return f.read()
 
 

@@ -2,6 +2,7 @@
 these tests write what it would, through the same storage."""
 
 import pytest
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 
@@ -45,6 +46,9 @@ def stored(space_id: int) -> list[str]:
 
 class BrokenStorage(FileSystemStorage):
     """A full, read-only disk: every write and delete fails."""
+
+    def __init__(self, **kwargs):
+        super().__init__(location=settings.EGRESS_ROOT, **kwargs)
 
     def _save(self, name, content):
         raise OSError(28, "No space left on device")

@@ -17,7 +17,9 @@ from tests.recordings.conftest import stored, write_hls
 pytestmark = pytest.mark.django_db
 
 
-def fail(space, reason="No space left on device"):
+def fail(
+    space, reason="OSError: [Errno 28] No space left on device: '/srv/x/hls/1/seg-000001.m4s'"
+):
     async_to_sync(egress_failed.asend)(sender=None, space_id=space.pk, reason=reason)
 
 
@@ -122,20 +124,20 @@ def test_egress_closed_sets_the_duration_it_wrote(ended):
 def test_egress_failed_tells_the_host_once_and_the_space_goes_on(recorded, host, capture_events):
     with capture_events() as events:
         fail(recorded)
-        fail(recorded, reason="still full")
+        fail(recorded, reason="OSError: [Errno 30] Read-only file system: '/srv/x'")
 
     recording = Recording.objects.get(space=recorded)
     recorded.refresh_from_db()
     assert (recording.state, recording.failure_reason, recording.failed_at is not None) == (
         "failed",
-        "still full",
+        "the storage cannot be written",
         True,
     )
     assert list(Notification.objects.values_list("user__handle", "kind", "text")) == [
         (
             "host",
             "rec_failed",
-            "Recording of “On the record” failed: No space left on device. The Space goes on.",
+            "Recording of “On the record” failed: the storage is full. The Space goes on.",
         )
     ]
     room = [(group, event) for group, event in events if group == recorded.group_name]
@@ -146,7 +148,7 @@ def test_egress_failed_tells_the_host_once_and_the_space_goes_on(recorded, host,
                 "type": "space.event",
                 "event": "recording.failed",
                 "seq": recorded.seq,
-                "data": {"reason": "No space left on device"},
+                "data": {},
             },
         )
     ]

@@ -10,6 +10,7 @@ from rooms import services
 from tests.recordings.conftest import stored, write_hls
 
 pytestmark = pytest.mark.django_db
+FULL = "OSError: [Errno 28] No space left on device: '/srv/spaces/var/egress/hls/1/seg-000003.m4s'"
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def broken(settings):
 def test_a_recorded_space_ends_on_a_broken_storage(
     recorded, host, broken, django_capture_on_commit_callbacks
 ):
-    async_to_sync(egress_failed.asend)(sender=None, space_id=recorded.pk, reason="disk full")
+    async_to_sync(egress_failed.asend)(sender=None, space_id=recorded.pk, reason=FULL)
     recorded.refresh_from_db()
     assert recorded.state == "live"
 
@@ -32,14 +33,14 @@ def test_a_recorded_space_ends_on_a_broken_storage(
     assert (recorded.state, recording.state, recording.failure_reason) == (
         "ended",
         "failed",
-        "disk full",
+        "the storage is full",
     )
 
 
 def test_a_recording_that_failed_for_a_while_is_ready_with_the_failure_noted(
     recorded, host, django_capture_on_commit_callbacks
 ):
-    async_to_sync(egress_failed.asend)(sender=None, space_id=recorded.pk, reason="disk full")
+    async_to_sync(egress_failed.asend)(sender=None, space_id=recorded.pk, reason=FULL)
     write_hls(recorded.pk)  # the egress retried, and later segments landed
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -49,16 +50,22 @@ def test_a_recording_that_failed_for_a_while_is_ready_with_the_failure_noted(
     assert (recording.state, recording.duration, recording.failure_reason) == (
         "ready",
         6.0,
-        "disk full",
+        "the storage is full",
     )
 
 
 def test_a_failure_after_the_end_is_noted_and_tells_nobody(ended, capture_events):
     with capture_events() as events:
-        async_to_sync(egress_failed.asend)(sender=None, space_id=ended.pk, reason="closing")
+        async_to_sync(egress_failed.asend)(
+            sender=None, space_id=ended.pk, reason="TimeoutError: closing"
+        )
 
     recording = Recording.objects.get(space=ended)
-    assert (recording.state, recording.failure_reason, events) == ("ready", "closing", [])
+    assert (recording.state, recording.failure_reason, events) == (
+        "ready",
+        "the storage did not answer",
+        [],
+    )
 
 
 def test_an_unrecorded_space_ends_when_its_files_cannot_be_deleted(
