@@ -165,6 +165,14 @@ class HlsEgress:
         self.next_ts = (rtp_timestamp + samples) & 0xFFFFFFFF
         self._add(payload, samples)
 
+    def rebase(self) -> None:
+        """The source changed (a new RTP SSRC): its next packet starts a new clock, with no
+        gap filled and no packet dropped. The packaged timeline runs on as it is: no
+        discontinuity."""
+        if self.next_ts is not None:
+            self.stats.rebased += 1
+        self.next_ts = None
+
     def _add(self, payload: bytes, samples: int) -> None:
         if self.payloads and self.segment_length + samples > self.max_samples:
             self._cut()
@@ -205,7 +213,15 @@ class HlsEgress:
             self.closing = True
             self.wake.notify()
         if self.done is not None:
-            await asyncio.shield(self.done)
+            # `wait` neither cancels `done` on a timeout nor when close is cancelled.
+            await asyncio.wait({self.done}, timeout=CLOSE_WAIT_SECONDS)
+            if not self.done.done():
+                logger.warning(
+                    "Egress of Space %s gave up waiting for its storage after %s s",
+                    self.space_id,
+                    CLOSE_WAIT_SECONDS,
+                )
+                return
         if not self.ended:
             return
         segments = len(self.entries)
@@ -243,7 +259,7 @@ class HlsEgress:
             with _closing_lock:
                 if _closing.get(self.prefix) is self.finished:
                     del _closing[self.prefix]
-            self.loop.call_soon_threadsafe(_finish, self.done)
+            self._call_soon(_finish, self.done)
 
     def _resume(self) -> None:
         """A media server restarted in the middle of a Space continues after the last
@@ -328,8 +344,13 @@ class HlsEgress:
             lines.append(f"#EXT-X-DISCONTINUITY-SEQUENCE:{discontinuity_sequence}")
         lines += ["#EXT-X-INDEPENDENT-SEGMENTS", '#EXT-X-MAP:URI="init.mp4"']
         for index, entry in enumerate(entries):
-            if entry.discontinuity and index:
-                lines += ["#EXT-X-DISCONTINUITY", '#EXT-X-MAP:URI="init.mp4"']
+            # The first segment keeps its tag too: the discontinuity sequence counts only
+            # the segments that left the window (RFC 8216 §4.3.3.3), so a segment's
+            # discontinuity number stays the same from one reload to the next.
+            if entry.discontinuity:
+                lines.append("#EXT-X-DISCONTINUITY")
+                if index:
+                    lines.append('#EXT-X-MAP:URI="init.mp4"')
             lines += [f"#EXTINF:{entry.duration:.5f},", entry.name]
         if ended:
             lines.append("#EXT-X-ENDLIST")
@@ -351,7 +372,14 @@ class HlsEgress:
         if self.failing:
             return
         self.failing = True
-        self.loop.call_soon_threadsafe(self._announce_failure, reason)
+        self._call_soon(self._announce_failure, reason)
+
+    def _call_soon(self, callback, *args) -> None:
+        """From the writer thread: the loop may be gone (close gave up on the storage)."""
+        try:
+            self.loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:
+            logger.info("Egress of Space %s: the event loop closed first", self.space_id)
 
     def _announce_failure(self, reason: str) -> None:
         task = self.loop.create_task(_send_failed(self.space_id, reason))
@@ -365,6 +393,9 @@ _announcing: set[asyncio.Task] = set()
 _closing: dict[str, threading.Event] = {}
 _closing_lock = threading.Lock()
 CLOSING_WAIT_SECONDS = 30.0
+# How long `close` waits for the writer (its last segments and playlists): a storage that
+# never returns must not hang the room's close or the media server's shutdown.
+CLOSE_WAIT_SECONDS = 30.0
 
 
 async def _send_failed(space_id: int, reason: str) -> None:

@@ -53,10 +53,19 @@ def parse(data: bytes) -> RtpPacket | None:
 
 
 class Reorder:
-    """Puts packets back in sequence order, waiting at most `window` packets for one."""
+    """Puts packets back in sequence order, waiting at most `window` packets for one.
+    `rebase` is called when another source (SSRC) takes over, after the old one's packets
+    and before the new one's: its timestamps are on a clock of their own."""
 
-    def __init__(self, deliver: Callable[[bytes, int], None], window: int = REORDER_WINDOW):
+    def __init__(
+        self,
+        deliver: Callable[[bytes, int], None],
+        window: int = REORDER_WINDOW,
+        *,
+        rebase: Callable[[], None] | None = None,
+    ):
         self.deliver = deliver
+        self.rebase = rebase
         self.window = window
         self.next: int | None = None
         self.held: dict[int, RtpPacket] = {}
@@ -67,6 +76,8 @@ class Reorder:
     def push(self, packet: RtpPacket) -> None:
         if packet.ssrc != self.ssrc or self.next is None:
             self.flush()
+            if self.ssrc is not None and packet.ssrc != self.ssrc and self.rebase is not None:
+                self.rebase()
             self.ssrc, self.next = packet.ssrc, packet.sequence
         ahead = (packet.sequence - self.next) & 0xFFFF
         if ahead >= 0x8000:
@@ -105,10 +116,17 @@ class Reorder:
 
 
 class RtpReceiver(asyncio.DatagramProtocol):
-    """UDP in, `feed(payload, timestamp)` out. `payload_type` None takes any."""
+    """UDP in, `feed(payload, timestamp)` out, `rebase()` when the source changes (the
+    stage's, e.g. `HlsEgress.rebase`). `payload_type` None takes any."""
 
-    def __init__(self, feed: Callable[[bytes, int], None], *, payload_type: int | None = None):
-        self.reorder = Reorder(feed)
+    def __init__(
+        self,
+        feed: Callable[[bytes, int], None],
+        *,
+        payload_type: int | None = None,
+        rebase: Callable[[], None] | None = None,
+    ):
+        self.reorder = Reorder(feed, rebase=rebase)
         self.payload_type = payload_type
         self.transport: asyncio.DatagramTransport | None = None
         self.invalid = 0
@@ -137,10 +155,12 @@ async def listen(
     port: int = 0,
     *,
     payload_type: int | None = None,
+    rebase: Callable[[], None] | None = None,
 ) -> tuple[RtpReceiver, tuple[str, int]]:
     """Start receiving RTP on (host, port); returns the receiver and the address bound."""
     loop = asyncio.get_running_loop()
     transport, receiver = await loop.create_datagram_endpoint(
-        lambda: RtpReceiver(feed, payload_type=payload_type), local_addr=(host, port)
+        lambda: RtpReceiver(feed, payload_type=payload_type, rebase=rebase),
+        local_addr=(host, port),
     )
     return receiver, transport.get_extra_info("sockname")[:2]

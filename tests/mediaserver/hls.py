@@ -46,6 +46,7 @@ class Playlist:
     segments: list[tuple[float, str, bool]] = field(default_factory=list)  # (extinf, uri, disc.)
     ended: bool = False
     event: bool = False
+    discontinuity_sequence: int = 0
 
     @property
     def duration(self) -> float:
@@ -64,6 +65,8 @@ def parse_m3u8(text: str) -> Playlist:
             playlist.target = int(line.split(":")[1])
         elif line.startswith("#EXT-X-MEDIA-SEQUENCE:"):
             playlist.sequence = int(line.split(":")[1])
+        elif line.startswith("#EXT-X-DISCONTINUITY-SEQUENCE:"):
+            playlist.discontinuity_sequence = int(line.split(":")[1])
         elif line.startswith("#EXT-X-MAP:"):
             playlist.map_uri = line.split('URI="')[1].split('"')[0]
         elif line.startswith("#EXTINF:"):

@@ -10,7 +10,7 @@ import pytest
 from django.core.files.storage import FileSystemStorage, default_storage
 
 from mediaserver import signals
-from mediaserver.egress import fmp4, rtp
+from mediaserver.egress import fmp4, hls, rtp
 from mediaserver.egress.hls import HlsEgress
 from tests.mediaserver.hls import decode, opus_packets, parse_m3u8, peak_frequency, until
 
@@ -419,3 +419,100 @@ async def test_a_jump_of_part_of_a_packet_still_counts_in_the_timeline():
     assert [d for d, _u, _x in index.segments] == [2.0, 1.0]
     later = decode(read("init.mp4") + read("seg-000001.m4s"))
     assert later.pts[0] == 96480 + fmp4.LIBOPUS_PRE_SKIP  # FFmpeg counts the skipped start
+
+
+async def test_the_discontinuity_sequence_never_goes_back_as_the_live_window_slides(tmp_path):
+    storage = FileSystemStorage(location=tmp_path)
+    egress = HlsEgress(SPACE, segment_seconds=2, storage=storage)
+    breaks = {2, 7, 8}  # two in a row too
+    seen: dict[str, int] = {}
+    last_sequence = 0
+    for number in range(16):
+        egress.entries.append(
+            hls._Entry(f"seg-{number:06d}.m4s", 2.0, discontinuity=number in breaks)
+        )
+        egress._save_playlists(ended=False)
+        live = playlist("live.m3u8", storage)
+        assert live.discontinuity_sequence >= last_sequence
+        last_sequence = live.discontinuity_sequence
+        # RFC 8216 §6.2.2: a segment's discontinuity sequence number is the playlist's
+        # plus the discontinuity tags before it; it must not change between reloads.
+        current = live.discontinuity_sequence
+        for _d, uri, disc in live.segments:
+            current += disc
+            assert seen.setdefault(uri, current) == current, (number, uri)
+    assert seen["seg-000015.m4s"] == len(breaks)
+    index = playlist("index.m3u8", storage)
+    assert [uri for _d, uri, disc in index.segments if disc] == [
+        f"seg-{n:06d}.m4s" for n in sorted(breaks)
+    ]
+
+
+async def test_a_storage_that_never_returns_does_not_hang_close(tmp_path, monkeypatch, caplog):
+    gate = threading.Event()
+    errors = []
+
+    class StuckStorage(FileSystemStorage):
+        def save(self, name, content, max_length=None):
+            gate.wait(10)
+            return super().save(name, content, max_length)
+
+    monkeypatch.setattr(hls, "CLOSE_WAIT_SECONDS", 0.2)
+    monkeypatch.setattr(threading, "excepthook", errors.append)
+    egress = HlsEgress(SPACE, segment_seconds=2, storage=StuckStorage(location=tmp_path))
+
+    async def room():  # on a loop of its own, that is closed when it returns
+        egress.start()
+        for payload, timestamp in opus_packets(TONE, 3.0):
+            egress.feed(payload, timestamp)
+        started = time.perf_counter()
+        await egress.close()
+        return time.perf_counter() - started
+
+    waited = await asyncio.to_thread(asyncio.run, room())
+    assert waited < 2
+    assert "gave up" in caplog.text
+    gate.set()  # the storage comes back after the loop closed
+    await asyncio.to_thread(egress.thread.join, 10)
+    assert not egress.thread.is_alive()
+    assert errors == []
+
+
+async def test_a_new_rtp_source_starts_a_new_timeline(tmp_path):
+    egress = HlsEgress(SPACE, segment_seconds=2, storage=FileSystemStorage(location=tmp_path))
+    egress.start()
+    reorder = rtp.Reorder(egress.feed, rebase=egress.rebase)
+    first = opus_packets(TONE, 2.0, start_ts=100000)
+    # A new source (another SSRC) whose clock starts one second behind where the old
+    # one was: neither late nor a gap to fill.
+    second = opus_packets(TONE, 2.0, start_ts=100000 + 48000)
+    for sequence, (payload, timestamp) in enumerate(first):
+        reorder.push(rtp.RtpPacket(111, sequence, timestamp, 1, payload))
+    for sequence, (payload, timestamp) in enumerate(second):
+        reorder.push(rtp.RtpPacket(111, 5000 + sequence, timestamp, 2, payload))
+    reorder.flush()
+    await egress.close()
+
+    assert egress.stats.late == 0
+    assert egress.stats.filled == 0
+    storage = egress.storage
+    index = playlist("index.m3u8", storage)
+    assert [(d, disc) for d, _u, disc in index.segments] == [(2.0, False), (2.0, False)]
+    everything = decode(
+        read("init.mp4", storage) + b"".join(read(uri, storage) for _d, uri, _x in index.segments)
+    )
+    assert_continuous(everything, 4.0)
+
+
+async def test_the_rtp_receiver_tells_the_stage_of_a_new_source():
+    fed, rebased = [], []
+    receiver = rtp.RtpReceiver(
+        lambda payload, ts: fed.append(ts), rebase=lambda: rebased.append(len(fed))
+    )
+    payload = b"\xf8abc"
+    receiver.datagram_received(rtp_packet(payload, 1, 960, ssrc=7), None)
+    receiver.datagram_received(rtp_packet(payload, 2, 1920, ssrc=7), None)
+    assert rebased == []  # the first source is no change
+    receiver.datagram_received(rtp_packet(payload, 40000, 5, ssrc=8), None)
+    assert fed == [960, 1920, 5]
+    assert rebased == [2]  # after the old source's packets, before the new one's
