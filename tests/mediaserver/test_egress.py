@@ -7,10 +7,11 @@ import threading
 import time
 
 import pytest
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import FileSystemStorage
 
 from mediaserver import signals
 from mediaserver.egress import fmp4, hls, rtp
+from mediaserver.egress import storage as egress_storage
 from mediaserver.egress.hls import HlsEgress
 from tests.mediaserver.hls import decode, opus_packets, parse_m3u8, peak_frequency, until
 
@@ -21,7 +22,7 @@ SPACE = 42
 
 
 def read(name: str, storage=None) -> bytes:
-    with (storage or default_storage).open(f"hls/{SPACE}/{name}") as f:
+    with (storage or egress_storage()).open(f"hls/{SPACE}/{name}") as f:
         return f.read()
 
 
@@ -336,7 +337,9 @@ async def test_the_storage_is_the_setting_or_the_default(settings, tmp_path):
 
     from mediaserver.egress import storage
 
-    assert storage() is default_storage
+    default = storage()
+    assert (type(default), default.location) == (FileSystemStorage, settings.EGRESS_ROOT)
+    assert settings.EGRESS_ROOT != settings.MEDIA_ROOT  # private: /media/ never serves it
     settings.STORAGES = {
         **settings.STORAGES,
         "hls": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
