@@ -194,6 +194,7 @@ def live_env(**overrides) -> dict:
         "DATABASE_URL": _database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "MEDIA_ROOT": settings.MEDIA_ROOT,
+        "EGRESS_ROOT": settings.EGRESS_ROOT,
         **overrides,
     }
     # Only the test process runs Django next to Playwright's event loop.
