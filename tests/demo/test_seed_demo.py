@@ -78,7 +78,8 @@ def test_seed_demo_whose_every_sign_in_changed_says_so(db):
     assert out.strip() == "The demo sign-ins were changed: sign up for an account of your own."
 
 
-def test_seed_demo_leaves_an_ended_space_with_a_recording_to_replay(db):
+@pytest.mark.django_db(transaction=True)  # each step commits, as under `make run`
+def test_seed_demo_leaves_an_ended_space_with_a_recording_to_replay():
     _seed()
     _seed()
 

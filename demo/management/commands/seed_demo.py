@@ -8,6 +8,7 @@ new handles, emails or passwords, deleted accounts) is left as they made it.
 """
 
 import fractions
+import threading
 from datetime import timedelta
 
 import av
@@ -15,7 +16,7 @@ import numpy as np
 from asgiref.sync import async_to_sync
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -158,9 +159,7 @@ class Command(BaseCommand):
         )
         if space is None:
             return
-        # async_to_sync, not asyncio.run: the egress's receivers then run on this thread,
-        # with its database connection, as they would in a request.
-        async_to_sync(_write_tones)(space.pk)
+        _in_thread(_write_tones, space.pk)
         self._try(rooms.space_end, space=space, actor=host)
 
 
@@ -185,6 +184,22 @@ def tone_packets(seconds: float) -> list[bytes]:
         packets += [bytes(packet) for packet in codec.encode(frame)]
     packets += [bytes(packet) for packet in codec.encode(None)]
     return packets[: len(samples) // FRAME]
+
+
+def _in_thread(function, *args) -> None:
+    """Run an async function to its end from any caller, even one inside an event loop
+    (a test's browser); the receivers it triggers use this thread's database connection,
+    which is closed at the end."""
+
+    def run():
+        try:
+            async_to_sync(function)(*args)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name="demo-egress")
+    thread.start()
+    thread.join()
 
 
 async def _write_tones(space_id: int, seconds: float = 8.0) -> None:
