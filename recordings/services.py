@@ -111,6 +111,7 @@ def recording_fail(*, space_id: int, reason: str) -> bool:
     recording.failed_at = timezone.now()
     recording.save(update_fields=["state", "failure_reason", "failed_at"])
     space = recording.space
+    Space.objects.filter(pk=space.pk).update(recording_failed=True)  # for the snapshot
     notifications_send(
         users=[space.host],
         kind=Notification.Kind.RECORDING_FAILED,

@@ -70,6 +70,10 @@ class SnapshotOutput(serializers.Serializer):
     state = serializers.CharField()
     title = serializers.CharField()
     speak_policy = serializers.CharField()
+    recorded = serializers.BooleanField(help_text="The host records this Space (a REC badge).")
+    recording_failed = serializers.BooleanField(
+        help_text="The recording could not be written; the Space goes on."
+    )
     ending_in = serializers.IntegerField(
         allow_null=True, help_text="Seconds until a Space whose host is away ends by itself."
     )

@@ -61,6 +61,9 @@ class Space(models.Model):
         default=SpeakPolicy.EVERYONE,
     )
     record = models.BooleanField(_("record this Space"), default=False)
+    # Set by the recordings app when the egress could not write: the host's page says so,
+    # after a reload too. The Space goes on.
+    recording_failed = models.BooleanField(default=False, editable=False)
     captions = models.BooleanField(_("captions"), default=False)
     scheduled_for = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -125,6 +125,7 @@ def space_snapshot(space: Space, me: Participant | None = None) -> dict:
         "title": space.title,
         # A REC badge for everyone, and a notice for whoever is invited to the stage.
         "recorded": space.record,
+        "recording_failed": space.recording_failed,  # only the host's page shows it
         "stage": stage(space),
         "hands": hands(space),
         "listeners": listed_listeners(space),

@@ -76,6 +76,8 @@ def test_a_recorded_space_from_rec_to_a_deleted_recording(browser, daphne_server
     worker.join()
     expect(host.get_by_role("alert").filter(has_text="The recording failed")).to_be_visible()
     expect(listener.locator("#recording-failed")).to_be_hidden()
+    host.reload()  # the snapshot says so too, not only the event
+    expect(host.get_by_role("alert").filter(has_text="The recording failed")).to_be_visible()
     expect(listener.locator("#connection-status")).to_have_text("Connected")
 
     # What the egress wrote, then the end.

@@ -10,6 +10,7 @@ from mediaserver.signals import egress_closed, egress_failed
 from notifications.models import Notification
 from recordings import files
 from recordings.models import Recording
+from rooms import selectors as rooms_selectors
 from rooms import services
 from rooms.models import Space
 from tests.recordings.conftest import stored, write_hls
@@ -154,6 +155,8 @@ def test_egress_failed_tells_the_host_once_and_the_space_goes_on(recorded, host,
     ]
     assert [group for group, _ in events if group != recorded.group_name] == [host.group_name]
     assert (recorded.state, recorded.participants.filter(left_at=None).count()) == ("live", 1)
+    # A reload of the host's page still says so: the room's snapshot carries it.
+    assert rooms_selectors.space_snapshot(recorded)["recording_failed"] is True
 
 
 def test_egress_failed_for_an_unrecorded_space_tells_nobody(unrecorded, capture_events):

@@ -27,7 +27,6 @@ const view = {
   pinnableFailed: false, // the last fetch of those tweets failed
   audioStatus: "",
   micLevel: null, // the speaker's input level, 0 to 1, while their microphone is on
-  recordingFailed: false, // the host's page heard that the recording failed (recording.failed)
 };
 
 const audio = new RoomAudio({
@@ -326,7 +325,7 @@ function renderHead() {
   $("listener-count").hidden = !live;
   $("connection-status").hidden = over;
   $("connection-status").textContent = strings[view.connection];
-  $("recording-failed").hidden = !live || !view.recordingFailed || me()?.role !== "host";
+  $("recording-failed").hidden = !live || !view.room?.recording_failed || me()?.role !== "host";
 }
 
 function renderOver() {
@@ -482,8 +481,9 @@ function apply(event) {
       view.endingSoon = null;
       break;
     case "recording.failed":
-      // Only the host's page says so; the Space goes on for everyone.
-      view.recordingFailed = true;
+      // Only the host's page says so (also after a reload: the snapshot has it); the
+      // Space goes on for everyone.
+      view.room.recording_failed = true;
       break;
     case "participant.removed":
       removeListener(data.participant_id);
