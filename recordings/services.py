@@ -171,6 +171,12 @@ def recording_trim(*, recording: Recording, actor, start: float) -> Recording:
     recording = _host_recording(recording, actor)
     if recording.state != State.READY:
         raise RecordingError(_("This recording cannot be edited."), code="recording_not_ready")
+    if not recording.duration:
+        # Measured by a task just after the end: until then its length is not known.
+        raise RecordingError(
+            _("The recording is still being measured: try again in a moment."),
+            code="recording_measuring",
+        )
     if not 0 <= start < recording.duration:
         raise RecordingError(
             {

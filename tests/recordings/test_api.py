@@ -50,6 +50,16 @@ def test_a_trim_past_the_end_is_refused(api, host, recording):
     )
 
 
+def test_a_trim_before_the_recording_is_measured_says_so_and_changes_nothing(api, host, recording):
+    Recording.objects.filter(pk=recording.pk).update(duration=0)
+    api.force_authenticate(host)
+
+    response = api.patch(url(recording), {"trim_start": 0}, format="json")
+
+    assert (response.status_code, response.json()["code"]) == (400, "recording_measuring")
+    assert Recording.objects.get(pk=recording.pk).trim_start == 0
+
+
 def test_someone_else_cannot_delete(api, recording):
     api.force_authenticate(UserFactory(handle="someone"))
 
