@@ -12,8 +12,10 @@ import logging
 import math
 import re
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -44,6 +46,10 @@ class _Segment:
     payloads: list[bytes]
     durations: list[int]
     after_gap: bool = False  # the segment before it was dropped
+    # Wall-clock time (epoch seconds) of its first sample: the mixer encodes in real time,
+    # so it is when its first packet came in. Written as EXT-X-PROGRAM-DATE-TIME, which
+    # lines room events (reactions, speaking, stage) up with the audio, live and in replay.
+    wall: float = 0.0
 
 
 @dataclass
@@ -53,6 +59,7 @@ class _Entry:
     name: str
     duration: float
     discontinuity: bool = False
+    date: float | None = None  # EXT-X-PROGRAM-DATE-TIME, epoch seconds
 
 
 @dataclass
@@ -99,6 +106,7 @@ class HlsEgress:
         self.durations: list[int] = []
         self.segment_start = 0
         self.segment_length = 0
+        self.segment_wall = 0.0
         self.loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
         # Writer side.
@@ -176,6 +184,8 @@ class HlsEgress:
     def _add(self, payload: bytes, samples: int) -> None:
         if self.payloads and self.segment_length + samples > self.max_samples:
             self._cut()
+        if not self.payloads:
+            self.segment_wall = time.time()
         self.payloads.append(payload)
         self.durations.append(samples)
         self.segment_length += samples
@@ -184,7 +194,9 @@ class HlsEgress:
             self._cut()
 
     def _cut(self) -> None:
-        segment = _Segment(self.segment_start, self.payloads, self.durations)
+        segment = _Segment(
+            self.segment_start, self.payloads, self.durations, wall=self.segment_wall
+        )
         self.segment_start += self.segment_length
         self.payloads, self.durations, self.segment_length = [], [], 0
         with self.wake:
@@ -305,7 +317,7 @@ class HlsEgress:
             return
         duration = sum(segment.durations) / fmp4.TIMESCALE
         gap, self.gap = self.gap or segment.after_gap, False
-        self.entries.append(_Entry(name, duration, discontinuity=gap))
+        self.entries.append(_Entry(name, duration, discontinuity=gap, date=segment.wall))
         self._save_playlists(ended=False)
         self.stats.written += 1  # (once it is in the playlists)
 
@@ -351,6 +363,8 @@ class HlsEgress:
                 lines.append("#EXT-X-DISCONTINUITY")
                 if index:
                     lines.append('#EXT-X-MAP:URI="init.mp4"')
+            if entry.date is not None:
+                lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{program_date_time(entry.date)}")
             lines += [f"#EXTINF:{entry.duration:.5f},", entry.name]
         if ended:
             lines.append("#EXT-X-ENDLIST")
@@ -410,10 +424,27 @@ def _finish(done: asyncio.Future) -> None:
         done.set_result(None)
 
 
+def program_date_time(epoch: float) -> str:
+    """ISO 8601 in UTC with milliseconds, as EXT-X-PROGRAM-DATE-TIME wants it."""
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_program_date_time(value: str) -> float | None:
+    """The epoch seconds of an EXT-X-PROGRAM-DATE-TIME value; None if it is not one."""
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
 def parse_playlist(text: str) -> tuple[list[_Entry], bool]:
     """The segments of an index.m3u8 this module wrote (for a restart), and whether it
     ended."""
-    entries, duration, discontinuity, ended = [], None, False, False
+    entries, duration, discontinuity, ended, date = [], None, False, False, None
     for line in text.splitlines():
         line = line.strip()
         ended = ended or line == "#EXT-X-ENDLIST"
@@ -421,7 +452,9 @@ def parse_playlist(text: str) -> tuple[list[_Entry], bool]:
             duration = float(line[8:].split(",")[0])
         elif line == "#EXT-X-DISCONTINUITY":
             discontinuity = True
+        elif line.startswith("#EXT-X-PROGRAM-DATE-TIME:"):
+            date = parse_program_date_time(line.split(":", 1)[1])
         elif line and not line.startswith("#") and duration is not None:
-            entries.append(_Entry(line, duration, discontinuity))
-            duration, discontinuity = None, False
+            entries.append(_Entry(line, duration, discontinuity, date))
+            duration, discontinuity, date = None, False, None
     return entries, ended

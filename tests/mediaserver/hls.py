@@ -4,6 +4,7 @@ import asyncio
 import fractions
 import io
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import av
 import numpy as np
@@ -47,6 +48,7 @@ class Playlist:
     ended: bool = False
     event: bool = False
     discontinuity_sequence: int = 0
+    dates: list[float | None] = field(default_factory=list)  # each segment's PROGRAM-DATE-TIME
 
     @property
     def duration(self) -> float:
@@ -57,7 +59,7 @@ def parse_m3u8(text: str) -> Playlist:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     assert lines[0] == "#EXTM3U", lines[:1]
     playlist = Playlist(version=0, target=0, sequence=0, map_uri=None)
-    duration, discontinuity = None, False
+    duration, discontinuity, date = None, False, None
     for line in lines[1:]:
         if line.startswith("#EXT-X-VERSION:"):
             playlist.version = int(line.split(":")[1])
@@ -73,6 +75,10 @@ def parse_m3u8(text: str) -> Playlist:
             duration = float(line[8:].split(",")[0])
         elif line == "#EXT-X-DISCONTINUITY":
             discontinuity = True
+        elif line.startswith("#EXT-X-PROGRAM-DATE-TIME:"):
+            value = line.split(":", 1)[1]
+            assert value.endswith("Z"), line
+            date = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
         elif line == "#EXT-X-ENDLIST":
             playlist.ended = True
         elif line == "#EXT-X-PLAYLIST-TYPE:EVENT":
@@ -80,7 +86,8 @@ def parse_m3u8(text: str) -> Playlist:
         elif not line.startswith("#"):
             assert duration is not None, f"{line} has no EXTINF"
             playlist.segments.append((duration, line, discontinuity))
-            duration, discontinuity = None, False
+            playlist.dates.append(date)
+            duration, discontinuity, date = None, False, None
     assert playlist.version >= 7
     assert playlist.map_uri == "init.mp4"
     assert all(

@@ -315,6 +315,30 @@ async def test_a_restart_continues_numbering_after_a_discontinuity(received):
     # The decode times run on across the restart.
     later = decode(read("init.mp4") + read("seg-000002.m4s"))
     assert later.pts[0] >= 4 * 48000 - fmp4.LIBOPUS_PRE_SKIP
+    # The dates of the segments written before the restart are read back, not lost.
+    assert None not in index.dates
+
+
+async def test_each_segment_says_when_its_first_sample_was_mixed(tmp_path):
+    """EXT-X-PROGRAM-DATE-TIME on every segment, in both playlists: what lines room
+    events up with the audio for HLS listeners and in replays."""
+    storage = FileSystemStorage(location=tmp_path)
+    egress = HlsEgress(SPACE, segment_seconds=1, storage=storage)
+    egress.start()
+    began = time.time()
+    packets = opus_packets(TONE, 3.0)
+    for second in range(3):
+        for payload, timestamp in packets[second * 50 : (second + 1) * 50]:
+            egress.feed(payload, timestamp)
+        await asyncio.sleep(0.3)  # a second of packets, fed 0.3 s after the one before
+    await egress.close()
+
+    index = playlist("index.m3u8", storage)
+    assert len(index.dates) == 3
+    assert all(abs(date - (began + 0.3 * n)) < 0.1 for n, date in enumerate(index.dates))
+    live = playlist("live.m3u8", storage)
+    assert live.dates == index.dates
+    assert hls.parse_program_date_time(hls.program_date_time(1700000000.25)) == 1700000000.25
 
 
 async def test_a_room_packages_its_mix_from_its_first_tick_to_its_close(settings, received):
