@@ -1,11 +1,10 @@
 """Recording pages and files: the host's delete and trim, the download, the files served
 with range requests (docs/recordings.md)."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.text import slugify
@@ -18,10 +17,9 @@ from recordings import files, selectors, services
 from recordings.access import access_host_recording, access_recording
 from recordings.forms import TrimForm
 from recordings.models import FILE_NAME
-from recordings.ranges import Unsatisfiable, byte_range
+from recordings.serving import CHUNK, ranged_response, stored_file_response
 from rooms.selectors import space_get
 
-CHUNK = 64 * 1024
 # Segments never change once written; the playlist changes when the host trims.
 SEGMENT_CACHE = {"private": True, "max_age": 24 * 3600}
 PLAYLIST_CACHE = {"private": True, "no_cache": True}
@@ -43,12 +41,14 @@ def recording_file(request, recording_id, name):
         if playlist is None:
             raise Http404("No playlist.")
         body = playlist.trimmed(recording.trim_start).encode()
-        response = _ranged(request, len(body), lambda start, length: [body[start : start + length]])
+        response = ranged_response(
+            request, len(body), lambda start, length: [body[start : start + length]]
+        )
         patch_cache_control(response, **PLAYLIST_CACHE)
     else:
         if recording.trim_start and name in _trimmed_away(recording):
             raise Http404("No such file.")  # the host cut the start: it is not served
-        response = _stored_file(request, recording.prefix + name)
+        response = stored_file_response(request, recording.prefix + name)
         patch_cache_control(response, **SEGMENT_CACHE)
     response["Content-Type"] = files.content_type(name)
     patch_vary_headers(response, ["Cookie"])
@@ -60,57 +60,6 @@ def _trimmed_away(recording) -> set[str]:
     if playlist is None:
         return set()
     return {s.uri for s in playlist.segments[: playlist.skipped(recording.trim_start)]}
-
-
-def _stored_file(request, path: str) -> HttpResponse:
-    store = files.storage()
-    prefix = settings.RECORDINGS_X_ACCEL_PREFIX
-    if prefix:
-        # nginx sends the bytes, ranges included; Django only said who may have them.
-        response = HttpResponse()
-        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + path
-        return response
-    try:
-        size = store.size(path)
-    except (FileNotFoundError, OSError):
-        raise Http404("No such file.") from None
-
-    def read(start: int, length: int):
-        with store.open(path, "rb") as handle:
-            handle.seek(start)
-            while length > 0:
-                chunk = handle.read(min(CHUNK, length))
-                if not chunk:
-                    return
-                length -= len(chunk)
-                yield chunk
-
-    return _ranged(request, size, read)
-
-
-def _ranged(request, size: int, read) -> HttpResponse:
-    """200 with the whole body, 206 with the range asked for, or 416 past the end."""
-    # We send no validator (ETag, Last-Modified), so an If-Range can never match: the
-    # Range is ignored and the whole file sent (RFC 9110 §13.1.5).
-    header = None if "If-Range" in request.headers else request.headers.get("Range")
-    try:
-        asked = byte_range(header, size)
-    except Unsatisfiable:
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        response["Accept-Ranges"] = "bytes"
-        return response
-    if asked is None:
-        response = StreamingHttpResponse(read(0, size))
-        length = size
-    else:
-        first, last = asked
-        length = last - first + 1
-        response = StreamingHttpResponse(read(first, length), status=206)
-        response["Content-Range"] = f"bytes {first}-{last}/{size}"
-    response["Content-Length"] = str(length)
-    response["Accept-Ranges"] = "bytes"
-    return response
 
 
 @login_required
