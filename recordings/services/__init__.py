@@ -1,0 +1,29 @@
+"""Writes for recordings, split by concern: `recording` (its life along the Space's, the
+host's delete and trim, expiry); replays and clips add theirs beside it. Callers use the
+names below (`services.recording_trim(...)`); the modules import each other directly,
+never through this package.
+"""
+
+from recordings.services.recording import (
+    recording_delete,
+    recording_fail,
+    recording_files_delete,
+    recording_measure,
+    recording_start,
+    recording_trim,
+    recordings_expire,
+    space_files_delete,
+    space_files_settle,
+)
+
+__all__ = [
+    "recording_delete",
+    "recording_fail",
+    "recording_files_delete",
+    "recording_measure",
+    "recording_start",
+    "recording_trim",
+    "recordings_expire",
+    "space_files_delete",
+    "space_files_settle",
+]
