@@ -2,8 +2,6 @@
 
 import re
 
-from django.db.models import Q
-
 from accounts.models import Block
 from recordings.models import Clip
 from rooms.models import SpaceBan
@@ -14,7 +12,8 @@ CLIP_LINK = re.compile(r"/c/([A-Za-z0-9]{10})(?![A-Za-z0-9])")
 
 def clip_cards(*, tweets, viewer) -> dict[int, list[dict]]:
     """Clip cards for a page of tweets (timeline.cards provider): one query for the clips
-    linked from the whole page, one for the hosts kept away from the viewer; none when
+    linked from the whole page, one for the hosts kept away from the viewer (blocks
+    either way, bans); none when
     no tweet links to a clip."""
     wanted = {tweet.pk: CLIP_LINK.findall(tweet.text or "") for tweet in tweets}
     codes = {code for found in wanted.values() for code in found}
@@ -29,15 +28,13 @@ def clip_cards(*, tweets, viewer) -> dict[int, list[dict]]:
     }
     if clips and viewer is not None and viewer.is_authenticated:
         hosts = {clip.recording.space.host_id for clip in clips.values()}
+        blocked = Block.objects.filter(blocker=viewer, blocked_id__in=hosts)
+        blocking = Block.objects.filter(blocked=viewer, blocker_id__in=hosts)
+        banned = SpaceBan.objects.filter(user=viewer, host_id__in=hosts)
         away = set(
-            Block.objects.filter(
-                Q(blocker=viewer, blocked_id__in=hosts) | Q(blocked=viewer, blocker_id__in=hosts)
-            ).values_list("blocker_id", "blocked_id")
-        )
-        away = {user_id for pair in away for user_id in pair} - {viewer.pk}
-        away |= set(
-            SpaceBan.objects.filter(user=viewer, host_id__in=hosts).values_list(
-                "host_id", flat=True
+            blocked.values_list("blocked_id", flat=True).union(
+                blocking.values_list("blocker_id", flat=True),
+                banned.values_list("host_id", flat=True),
             )
         )
         clips = {c: clip for c, clip in clips.items() if clip.recording.space.host_id not in away}
