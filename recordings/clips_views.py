@@ -20,7 +20,7 @@ from recordings.access import access_space_recording
 from recordings.clip_access import access_clip
 from recordings.clip_card import clip_card_png
 from recordings.clip_forms import ClipForm
-from recordings.models import Clip
+from recordings.models import CLIP_MAX_SECONDS, Clip
 from recordings.serving import stored_file_response
 from rooms.selectors import space_get
 from timeline.forms import TweetForm
@@ -127,7 +127,8 @@ def clip_new(request, code):
     if recording is None:
         raise Http404("No recording.")
     start = max(recording.trim_start, _seconds(request.GET.get("start")))
-    form = ClipForm(initial={"start": round(start, 1)})
+    length = min(CLIP_MAX_SECONDS, max(0.0, recording.duration - start))
+    form = ClipForm(initial={"start": round(start, 1), "duration": round(length, 1)})
     context = {"clip_form": form, "space": space, "recording": recording}
     return render(request, "recordings/clip_new.html", context)
 
