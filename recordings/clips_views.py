@@ -70,7 +70,9 @@ def clip_card(request, code):
         png = clip_card_png(clip)
         cache.set(key, png, CARD_SECONDS)
     response = HttpResponse(png, content_type="image/png")
-    patch_cache_control(response, public=True, max_age=3600)
+    # Access is per person (the host's blocks and bans), as for the clip's file.
+    patch_cache_control(response, private=True, max_age=3600)
+    patch_vary_headers(response, ["Cookie"])
     return response
 
 

@@ -168,6 +168,8 @@ def _cut_and_save(
     if data is None:
         raise ClipError(_("Nothing was recorded there."), code="clip_empty")
     data, played = data
+    # The file first, outside any transaction (storage never runs inside one here); the
+    # row only for a file that was saved, and the file goes again if the row cannot be.
     path = clip_path(code)
     store = files.storage()
     try:
