@@ -144,7 +144,7 @@ def clip_create_live(*, space: Space, actor, title: str = "") -> Clip:
     end = 0.0
     if playlist is not None and playlist.segments:
         # The last sample written, on the timeline a player hears (after the pre-skip).
-        end = playlist.duration - _pre_skip(recording.prefix) / RATE
+        end = playlist.duration - _opus_head(recording.prefix)[1] / RATE
     if end < LIVE_MIN_SECONDS:
         raise ClipError(_("Nothing to clip yet: try again in a moment."), code="nothing_yet")
     start = max(0.0, end - CLIP_MAX_SECONDS)
@@ -197,15 +197,16 @@ def _cut_and_save(
         raise
 
 
-def _pre_skip(prefix: str) -> int:
-    """The recording's Opus pre-skip (dOps): players drop that many samples first, so
-    the recording's second t is sample t·48000 + pre-skip of the encoded stream."""
+def _opus_head(prefix: str) -> tuple[int, int]:
+    """The recording's channels and Opus pre-skip (its init segment's dOps): players drop
+    the pre-skip first, so the recording's second t is sample t·48000 + pre-skip of the
+    encoded stream."""
     with files.storage().open(prefix + files.INIT, "rb") as handle:
         init = handle.read()
     at = init.find(b"dOps")
     if at < 0:
-        return 0
-    return struct.unpack_from(">H", init, at + 6)[0]
+        return 1, 0
+    return init[at + 5], struct.unpack_from(">H", init, at + 6)[0]
 
 
 def clip_file(prefix: str, *, start: float, duration: float) -> tuple[bytes, int] | None:
@@ -214,7 +215,8 @@ def clip_file(prefix: str, *, start: float, duration: float) -> tuple[bytes, int
     playlist = files.playlist_read(prefix)
     if playlist is None:
         return None
-    first = round(start * RATE) + _pre_skip(prefix)
+    channels, pre_skip = _opus_head(prefix)
+    first = round(start * RATE) + pre_skip
     last = first + round(duration * RATE)
     before = deque(maxlen=PREROLL_PACKETS)  # (position, payload, duration)
     kept = []
@@ -246,16 +248,9 @@ def clip_file(prefix: str, *, start: float, duration: float) -> tuple[bytes, int
         [p[2] for p in packets],
         media_time=media_time,
         duration=played,
-        channels=_channels(prefix),
+        channels=channels,
     )
     return data, played
-
-
-def _channels(prefix: str) -> int:
-    with files.storage().open(prefix + files.INIT, "rb") as handle:
-        init = handle.read()
-    at = init.find(b"dOps")
-    return init[at + 5] if at >= 0 else 1
 
 
 # The host's and the creator's actions ------------------------------------------------------
