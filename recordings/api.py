@@ -1,6 +1,7 @@
 """REST API for recordings: the same services and access rules as the pages."""
 
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -9,7 +10,8 @@ from rest_framework.views import APIView
 
 from recordings import services
 from recordings.access import access_host_recording, access_space_recording
-from recordings.models import Recording
+from recordings.clip_access import access_clip
+from recordings.models import Clip, Recording
 from rooms.selectors import space_get
 
 
@@ -67,4 +69,114 @@ class RecordingApi(APIView):
 
 urlpatterns = [
     path("spaces/<str:code>/recording/", RecordingApi.as_view(), name="api-space-recording"),
+]
+
+
+# Clips (issue 11) ---------------------------------------------------------------------------
+
+
+class ClipOutput(serializers.Serializer):
+    code = serializers.CharField()
+    url = serializers.SerializerMethodField(help_text="The clip's page.")
+    audio_url = serializers.SerializerMethodField(help_text="The clip's MP4 (Opus).")
+    card_url = serializers.SerializerMethodField(help_text="Its link-preview image.")
+    space = serializers.CharField(source="recording.space.code", help_text="The Space's code.")
+    creator = serializers.CharField(source="creator.handle", allow_null=True, default=None)
+    start = serializers.FloatField(help_text="Seconds on the recording's timeline.")
+    duration = serializers.FloatField(help_text="Seconds, at most 30.")
+    title = serializers.CharField()
+    live = serializers.BooleanField(help_text="Cut from the live Space.")
+    kept = serializers.BooleanField(help_text="Kept by the host past the recording's expiry.")
+    state = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    def get_url(self, clip: Clip) -> str:
+        return clip.get_absolute_url()
+
+    def get_audio_url(self, clip: Clip) -> str:
+        return reverse("recordings:clip-audio", args=[clip.code])
+
+    def get_card_url(self, clip: Clip) -> str:
+        return reverse("recordings:clip-card", args=[clip.code])
+
+
+class ClipInput(serializers.Serializer):
+    live = serializers.BooleanField(
+        default=False, help_text="Clip the last 30 seconds of the live Space."
+    )
+    start = serializers.FloatField(required=False, help_text="Seconds on the recording.")
+    duration = serializers.FloatField(required=False, help_text="Seconds, more than 0, ≤ 30.")
+    title = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+
+    def validate(self, data):
+        if not data["live"] and ("start" not in data or "duration" not in data):
+            raise serializers.ValidationError(
+                {"start": _("Give a start and a duration, or live.")}, code="required"
+            )
+        return data
+
+
+class KeepInput(serializers.Serializer):
+    kept = serializers.BooleanField()
+
+
+class SpaceClipsApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=ClipInput, responses={201: ClipOutput})
+    def post(self, request, code):
+        """Cut a clip: {start, duration} of the replay, or {live: true} for the last 30
+        seconds of the live Space."""
+        data = ClipInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        space = space_get(code)
+        values = data.validated_data
+        if values["live"]:
+            clip = services.clip_create_live(space=space, actor=request.user, title=values["title"])
+        else:
+            clip = services.clip_create(
+                space=space,
+                actor=request.user,
+                start=values["start"],
+                duration=values["duration"],
+                title=values["title"],
+            )
+        return Response(ClipOutput(clip).data, status=201)
+
+
+class ClipApi(APIView):
+    def get_permissions(self):
+        if self.request.method in ("PATCH", "DELETE"):
+            return [IsAuthenticated()]
+        return super().get_permissions()
+
+    @extend_schema(responses=ClipOutput)
+    def get(self, request, code):
+        """A clip, to anyone who may play it."""
+        return Response(ClipOutput(access_clip(code=code, user=request.user)).data)
+
+    @extend_schema(request=KeepInput, responses=ClipOutput)
+    def patch(self, request, code):
+        """Keep the clip past its recording's expiry, or not (host only)."""
+        data = KeepInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        clip = services.clip_keep(
+            clip=access_clip(code=code, user=request.user),
+            actor=request.user,
+            kept=data.validated_data["kept"],
+        )
+        return Response(ClipOutput(clip).data)
+
+    @extend_schema(request=None, responses=ClipOutput)
+    def delete(self, request, code):
+        """Delete the clip (its host or its creator)."""
+        clip = services.clip_delete(
+            clip=access_clip(code=code, user=request.user), actor=request.user
+        )
+        return Response(ClipOutput(clip).data)
+
+
+urlpatterns += [
+    path("spaces/<str:code>/clips/", SpaceClipsApi.as_view(), name="api-space-clips"),
+    path("clips/<str:code>/", ClipApi.as_view(), name="api-clip"),
 ]

@@ -1,8 +1,11 @@
 import re
+import secrets
+import string
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -71,3 +74,60 @@ class Recording(models.Model):
     def played_duration(self) -> float:
         """What a listener hears: the duration without the trimmed start."""
         return max(0.0, self.duration - self.trim_start)
+
+
+# Clips (issue 11) ---------------------------------------------------------------------------
+
+CLIP_MAX_SECONDS = 30
+
+
+def new_clip_code() -> str:
+    """A clip's public id in `/c/<code>/`: random and URL-safe, like a Space's code."""
+    return "".join(secrets.choice(CLIP_CODE_ALPHABET) for _ in range(10))
+
+
+CLIP_CODE_ALPHABET = string.ascii_letters + string.digits
+
+
+class Clip(models.Model):
+    """Up to 30 seconds of a recording, cut into a file of its own (`clips/<code>.mp4`).
+    It expires with its recording unless the host keeps it."""
+
+    class State(models.TextChoices):
+        READY = "ready", _("Ready")
+        # Deleted (by its host or creator, or with its recording): the row stays so
+        # that a link to it says it is gone; its file is deleted.
+        DELETED = "deleted", _("Deleted")
+
+    code = models.CharField(max_length=12, unique=True, default=new_clip_code, editable=False)
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="clips")
+    # Signed-in people only cut clips; one who leaves the site leaves their clips behind.
+    creator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="clips"
+    )
+    start = models.FloatField()  # seconds on the recording's own timeline
+    duration = models.FloatField()  # seconds, at most CLIP_MAX_SECONDS
+    title = models.CharField(max_length=100, blank=True)
+    live = models.BooleanField(default=False)  # cut from a live Space, not from its replay
+    kept = models.BooleanField(default=False)  # by the host: outlives the recording
+    state = models.CharField(max_length=10, choices=State.choices, default=State.READY)
+    path = models.CharField(max_length=200)  # in the egress's storage
+    size = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["recording", "state"])]
+
+    def __str__(self):
+        return f"clip {self.code} ({self.state})"
+
+    def get_absolute_url(self):
+        return reverse("recordings:clip", kwargs={"code": self.code})
+
+    @property
+    def playable(self) -> bool:
+        """Ready, and kept by the host or from a recording not yet expired."""
+        if self.state != self.State.READY:
+            return False
+        return self.kept or not self.recording.is_expired

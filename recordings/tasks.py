@@ -27,3 +27,9 @@ def delete_space_files(space_id: int) -> None:
 def expire_recordings() -> int:
     """Delete the recordings past their retention (beat, hourly)."""
     return services.recordings_expire()
+
+
+@shared_task(acks_late=True)
+def delete_clip_files(clip_ids: list[int]) -> None:
+    """Delete deleted clips' files."""
+    services.clip_files_delete(clip_ids=clip_ids)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from recordings import views
+from recordings import clips_views, views
 
 app_name = "recordings"
 
@@ -9,4 +9,15 @@ urlpatterns = [
     path("spaces/<str:code>/recording/download/", views.recording_download, name="download"),
     path("spaces/<str:code>/recording/delete/", views.recording_delete, name="delete"),
     path("spaces/<str:code>/recording/trim/", views.recording_trim, name="trim"),
+]
+
+# Clips (issue 11): /c/<code>/ and what it serves; the cutter and the live button.
+urlpatterns += [
+    path("c/<str:code>/", clips_views.clip_page, name="clip"),
+    path("c/<str:code>/clip.mp4", clips_views.clip_audio, name="clip-audio"),
+    path("c/<str:code>/card.png", clips_views.clip_card, name="clip-card"),
+    path("c/<str:code>/keep/", clips_views.clip_keep, name="clip-keep"),
+    path("c/<str:code>/delete/", clips_views.clip_delete, name="clip-delete"),
+    path("spaces/<str:code>/clips/new/", clips_views.clip_new, name="clip-new"),
+    path("spaces/<str:code>/clips/live/", clips_views.clip_live, name="clip-live"),
 ]

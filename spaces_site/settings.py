@@ -383,3 +383,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
+
+# Clips (issue 11, docs/recordings.md "Clips"): how many one person may cut in an hour.
+CLIPS_PER_HOUR = env.int("CLIPS_PER_HOUR", default=20)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Follow
 from accounts.selectors import hidden_user_ids
+from timeline.cards import cards_attach
 from timeline.models import Tweet
 
 PAGE_SIZE = 20
@@ -67,14 +68,20 @@ def home_timeline(*, user, before=None, limit: int = PAGE_SIZE) -> TweetPage:
     """Tweets by the people `user` follows and by `user`, newest first, one query."""
     followed = Follow.objects.filter(follower=user).values("followee")
     queryset = visible_tweets(user).filter(Q(author__in=followed) | Q(author=user))
-    return _page(queryset, before, limit)
+    page = _page(queryset, before, limit)
+    cards_attach(page.tweets, viewer=user)
+    return page
 
 
 def profile_timeline(*, author, viewer, before=None, limit: int = PAGE_SIZE) -> TweetPage:
     """One person's tweets and replies, newest first."""
-    return _page(visible_tweets(viewer).filter(author=author), before, limit)
+    page = _page(visible_tweets(viewer).filter(author=author), before, limit)
+    cards_attach(page.tweets, viewer=viewer)
+    return page
 
 
 def tweet_replies(*, tweet: Tweet, viewer, limit: int = 200) -> list[Tweet]:
     """Replies to a tweet that the viewer may see, oldest first."""
-    return list(visible_tweets(viewer).filter(reply_to=tweet).order_by("id")[:limit])
+    replies = list(visible_tweets(viewer).filter(reply_to=tweet).order_by("id")[:limit])
+    cards_attach(replies, viewer=viewer)
+    return replies

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.selectors import profile_get
 from timeline import selectors, services
 from timeline.access import access_tweet
+from timeline.cards import cards_attach
 from timeline.forms import TweetForm
 
 
@@ -70,14 +71,12 @@ def tweet_create(request):
         if reply_to is not None:
             # Read again: the page's count of replies is swapped for the new one.
             reply_to = access_tweet(tweet_id=reply_to.pk, viewer=request.user)
+        tweet = access_tweet(tweet_id=tweet.pk, viewer=request.user)
+        cards_attach([tweet], viewer=request.user)
         return render(
             request,
             "timeline/_compose_done.html",
-            {
-                "form": fresh,
-                "tweet": access_tweet(tweet_id=tweet.pk, viewer=request.user),
-                "reply_to": reply_to,
-            },
+            {"form": fresh, "tweet": tweet, "reply_to": reply_to},
         )
     return redirect(reply_to or "timeline:home")
 
@@ -87,6 +86,7 @@ def tweet_detail(request, tweet_id):
     """A tweet with its replies and, for signed-in people, a reply box."""
     tweet = access_tweet(tweet_id=tweet_id, viewer=request.user)
     replies = selectors.tweet_replies(tweet=tweet, viewer=request.user)
+    cards_attach([tweet], viewer=request.user)
     form = TweetForm(initial={"reply_to": tweet.pk})
     return render(
         request,

@@ -4,6 +4,13 @@ names below (`services.recording_trim(...)`); the modules import each other dire
 never through this package.
 """
 
+from recordings.services.clips import (
+    clip_create,
+    clip_create_live,
+    clip_delete,
+    clip_files_delete,
+    clip_keep,
+)
 from recordings.services.recording import (
     recording_delete,
     recording_fail,
@@ -17,6 +24,11 @@ from recordings.services.recording import (
 )
 
 __all__ = [
+    "clip_create",
+    "clip_create_live",
+    "clip_delete",
+    "clip_files_delete",
+    "clip_keep",
     "recording_delete",
     "recording_fail",
     "recording_files_delete",

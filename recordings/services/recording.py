@@ -17,6 +17,7 @@ from notifications.services import notifications_send
 from recordings import files
 from recordings.errors import RecordingError
 from recordings.models import Recording, storage_prefix
+from recordings.services import clips
 from rooms.access import access_host
 from rooms.events import space_event_emit
 from rooms.models import Space
@@ -162,6 +163,8 @@ def _delete(recording: Recording) -> None:
     recording.state = State.DELETED
     recording.deleted_at = timezone.now()
     recording.save(update_fields=["state", "deleted_at"])
+    # Its clips go with it unless the host kept them (their files are their own).
+    clips.clips_drop(recording=recording)
     enqueue_on_commit("recordings.tasks.delete_recording_files", recording.pk)
 
 
@@ -194,6 +197,7 @@ def recording_files_delete(*, recording_id: int) -> int:
     recording = Recording.objects.filter(pk=recording_id, state=State.DELETED).first()
     if recording is None:
         return 0
+    clips.dropped_clip_files_delete(recording=recording)
     return _files_delete(recording.prefix)
 
 
@@ -242,6 +246,7 @@ def _expire_batch(*, after: int, batch: int) -> tuple[int, int, int]:
     expired = 0
     for recording in due:
         try:
+            clips.clips_expire(recording=recording)
             files.prefix_delete(recording.prefix)
         except OSError:
             log.warning("could not delete %s; next run", recording.prefix, exc_info=True)

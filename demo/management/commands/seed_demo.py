@@ -14,6 +14,7 @@ from datetime import timedelta
 import av
 import numpy as np
 from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand
 from django.db import IntegrityError, connections, transaction
@@ -22,7 +23,10 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import follow_create
 from mediaserver.egress.hls import HlsEgress
+from recordings import services as recordings
+from recordings.models import Recording
 from rooms import services as rooms
+from rooms.models import Space
 from scheduling import services as scheduling
 from timeline.models import Tweet
 
@@ -72,6 +76,7 @@ class Command(BaseCommand):
         people, created = self._seed()
         if "ada" in people and "ada" in created:
             self._recorded_space(people["ada"])
+            self._clip_tweeted(people)
         self._sign_ins(people)
 
     @transaction.atomic
@@ -161,6 +166,29 @@ class Command(BaseCommand):
             return
         _in_thread(_write_tones, space.pk)
         self._try(rooms.space_end, space=space, actor=host)
+
+    def _clip_tweeted(self, people) -> None:
+        """Clips (issue 11): Grace clips the chime of Ada's recorded Space and tweets its
+        link, so the home timeline shows a clip card and /c/<code>/ plays."""
+        space = Space.objects.filter(host=people["ada"], record=True).order_by("-pk").first()
+        if space is None or "grace" not in people:
+            return
+        # Under `make run` the worker measures the recording later: measure it now (safe
+        # to run twice), a clip needs its length.
+        recording = Recording.objects.filter(space=space, duration=0).first()
+        if recording is not None:
+            self._try(recordings.recording_measure, recording_id=recording.pk)
+        clip = self._try(
+            recordings.clip_create,
+            space=space,
+            actor=people["grace"],
+            start=1.0,
+            duration=5.0,
+            title="Ada's chime",
+        )
+        if clip is not None:
+            link = settings.SITE_URL.rstrip("/") + clip.get_absolute_url()
+            Tweet.objects.create(author=people["grace"], text=f"Ada's chime, clipped: {link}")
 
 
 RATE, FRAME = 48000, 960  # Opus: 48 kHz, 20 ms packets
