@@ -27,3 +27,9 @@ def delete_space_files(space_id: int) -> None:
 def expire_recordings() -> int:
     """Delete the recordings past their retention (beat, hourly)."""
     return services.recordings_expire()
+
+
+@shared_task(acks_late=True)
+def measure_waveform(recording_id: int) -> None:
+    """Decode a done recording once into the peaks its replay draws."""
+    services.recording_waveform(recording_id=recording_id)

@@ -15,15 +15,33 @@ from recordings.services.recording import (
     space_files_delete,
     space_files_settle,
 )
+from recordings.services.replay import (
+    recording_play,
+    recording_waveform,
+    replay_memory_clear,
+    replay_pins_note,
+    replay_reactions_note,
+    replay_speaking_note,
+    replay_speaking_unchanged,
+    replay_turns_close,
+)
 
 __all__ = [
     "recording_delete",
     "recording_fail",
     "recording_files_delete",
     "recording_measure",
+    "recording_play",
     "recording_start",
     "recording_trim",
+    "recording_waveform",
     "recordings_expire",
+    "replay_memory_clear",
+    "replay_pins_note",
+    "replay_reactions_note",
+    "replay_speaking_note",
+    "replay_speaking_unchanged",
+    "replay_turns_close",
     "space_files_delete",
     "space_files_settle",
 ]
