@@ -110,6 +110,9 @@ class ReplayOutput(serializers.Serializer):
 
     duration = serializers.FloatField()
     trim_start = serializers.FloatField()
+    playlist_start = serializers.FloatField(
+        help_text="The offset of time 0 of the served playlist (the trim drops whole segments)."
+    )
     playlist_url = serializers.CharField()
     waveform = serializers.ListField(
         child=serializers.FloatField(), help_text="Peaks 0 to 1, evenly over the duration."

@@ -64,7 +64,8 @@ def replay_data(recording: Recording) -> dict:
     timeline (0 = its first sample, whatever the trim): the waveform, who spoke when (a
     lane per person), the reaction batches, the pinned tweets as they changed, the plays.
     Two queries, however long the Space."""
-    clock = Clock.of(files.playlist_read(recording.prefix), recording.started_at)
+    playlist = files.playlist_read(recording.prefix)
+    clock = Clock.of(playlist, recording.started_at)
     end = recording.duration or clock.duration
     lanes: dict[int, dict] = {}
     turns = SpeakingTurn.objects.filter(recording=recording).select_related("participant__user")
@@ -94,6 +95,12 @@ def replay_data(recording: Recording) -> dict:
     return {
         "duration": end,
         "trim_start": recording.trim_start,
+        # Where the served (trimmed) playlist's time 0 is: the first segment it keeps.
+        "playlist_start": (
+            sum(s.duration for s in playlist.segments[: playlist.skipped(recording.trim_start)])
+            if playlist is not None
+            else 0.0
+        ),
         "playlist_url": reverse("recordings:file", args=[recording.pk, files.PLAYLIST]),
         "waveform": recording.waveform,
         "speakers": list(lanes.values()),

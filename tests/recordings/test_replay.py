@@ -268,6 +268,7 @@ def test_the_api_answers_the_replay_data(api, real):
     assert set(data) == {
         "duration",
         "trim_start",
+        "playlist_start",
         "playlist_url",
         "waveform",
         "speakers",
