@@ -166,6 +166,17 @@ function createReplay(root) {
   });
   const seekBar = $("replay-seek");
   on(seekBar, "input", () => seek(seekBar.value));
+  // Keys move by seconds that make sense for speech, whatever the length.
+  const KEY_STEPS = { ArrowLeft: -5, ArrowDown: -5, ArrowRight: 5, ArrowUp: 5, PageDown: -30, PageUp: 30 };
+  on(seekBar, "keydown", (event) => {
+    let to = null;
+    if (event.key in KEY_STEPS) to = view.position + KEY_STEPS[event.key];
+    else if (event.key === "Home") to = start;
+    else if (event.key === "End") to = end;
+    if (to === null) return;
+    event.preventDefault();
+    seek(to);
+  });
   for (const button of root.querySelectorAll("[data-rate]")) {
     on(button, "click", () => {
       view.rate = Number(button.dataset.rate);
@@ -244,10 +255,7 @@ function createReplay(root) {
       const track = element("div", { className: "replay-lane-track" });
       for (const [from, to] of turns) {
         const begin = Math.max(start, from);
-        const label = labels.labelTurn
-          .replace("%(name)s", name)
-          .replace("%(start)s", clock(begin - start))
-          .replace("%(end)s", clock(to - start));
+        const label = labels.labelTurn.replace("%(name)s", name).replace("%(start)s", clock(begin - start));
         const turn = element("button", { type: "button", className: "replay-turn", "aria-label": label, title: label, onclick: () => seek(begin) });
         turn.style.left = `${share(begin) * 100}%`;
         turn.style.width = `${Math.max(0.5, (share(to) - share(begin)) * 100)}%`;
