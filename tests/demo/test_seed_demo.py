@@ -101,7 +101,9 @@ def test_seed_demo_gives_the_replay_a_timeline():
     recording = Recording.objects.get(space__host__handle="ada")
     data = replay_data(recording)
     # Within a millisecond: PROGRAM-DATE-TIME has milliseconds.
-    lanes = {lane["name"]: [at for turn in lane["turns"] for at in turn] for lane in data["speakers"]}
+    lanes = {
+        lane["name"]: [at for turn in lane["turns"] for at in turn] for lane in data["speakers"]
+    }
     assert list(lanes) == ["Ada Lovelace", "Grace Hopper"]
     assert lanes["Ada Lovelace"] == pytest.approx([0.2, 3.4, 6.0, 7.8], abs=0.002)
     assert lanes["Grace Hopper"] == pytest.approx([3.6, 5.8, 6.0, 7.8], abs=0.002)
