@@ -14,6 +14,8 @@ from recordings import services as recording_services
 from recordings.models import Recording, ReplayEvent
 from rooms import services as rooms
 from rooms.models import Participant
+from tests.browser.a11y import assert_accessible
+from tests.browser.test_room_states import open_as
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import TweetFactory, UserFactory
 from tests.recordings.replay_kit import record, silence, tone
@@ -217,3 +219,18 @@ def test_each_burst_plays_within_100_ms_of_its_offset(autoplay_browser, daphne_s
     assert len(onsets) == len(BURSTS), onsets
     for heard, (begin, _end) in zip(onsets, grace["turns"], strict=True):
         assert abs(heard - begin) < 0.1, (onsets, grace["turns"])
+
+
+@pytest.mark.parametrize(("size", "scheme"), [("desktop", "light"), ("phone", "dark")])
+def test_the_replay_is_accessible_for_its_host(browser, daphne_server, bursts, size, scheme):
+    page = open_as(browser, daphne_server, bursts.space.host, size=size, scheme=scheme)
+    try:
+        page.goto(bursts.space.get_absolute_url())
+        expect(page.get_by_role("button", name="Play", exact=True)).to_be_enabled()
+        expect(page.locator("#replay-lanes li")).to_have_count(1)
+        expect(page.locator("#recording-download")).to_be_visible()  # the host keeps it
+        lane = page.locator("#replay-lanes li").bounding_box()
+        assert lane["width"] <= page.viewport_size["width"]
+        assert_accessible(page, f"replay {size} {scheme}")
+    finally:
+        page.context.close()
