@@ -14,6 +14,7 @@ from core.api import ErrorOutput
 from recordings import selectors, services
 from recordings.access import access_host_recording, access_space_recording
 from recordings.models import Recording
+from rooms.api import PinOutput  # the same pins as the live room's
 from rooms.selectors import space_get
 
 
@@ -89,14 +90,6 @@ class ReactionBatchOutput(serializers.Serializer):
     reactors = serializers.DictField(
         child=serializers.CharField(), help_text="{participant id: emoji}, people on stage."
     )
-
-
-class PinOutput(serializers.Serializer):
-    tweet_id = serializers.IntegerField()
-    text = serializers.CharField()
-    handle = serializers.CharField()
-    name = serializers.CharField()
-    url = serializers.CharField()
 
 
 class PinsChangeOutput(serializers.Serializer):

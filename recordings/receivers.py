@@ -20,7 +20,11 @@ log = logging.getLogger(__name__)
 @receiver(space_started, dispatch_uid="recordings.space_started")
 def on_space_started(sender, *, space, **kwargs) -> None:
     """A recorded Space went live: its recording begins, with the tweets pinned then."""
-    if services.recording_start(space=space) is not None:
+    recording = services.recording_start(space=space)
+    services.replay_live_remember(
+        space_id=space.pk, recording_id=recording.pk if recording is not None else None
+    )
+    if recording is not None:
         services.replay_pins_note(space=space)
 
 

@@ -18,6 +18,7 @@ from recordings.services.recording import (
 from recordings.services.replay import (
     recording_play,
     recording_waveform,
+    replay_live_remember,
     replay_memory_clear,
     replay_pins_note,
     replay_reactions_note,
@@ -36,6 +37,7 @@ __all__ = [
     "recording_trim",
     "recording_waveform",
     "recordings_expire",
+    "replay_live_remember",
     "replay_memory_clear",
     "replay_pins_note",
     "replay_reactions_note",

@@ -42,10 +42,10 @@ def replay_memory_clear() -> None:
 
 def live_recording_id(space_id: int) -> int | None:
     """The recording being made of this live Space, if any: read at most every
-    LOOKUP_SECONDS per Space and process."""
+    LOOKUP_SECONDS per Space and process, never again for one known to be unrecorded."""
     now = time.monotonic()
     known = _live.get(space_id)
-    if known is not None and now - known[0] < LOOKUP_SECONDS:
+    if known is not None and now < known[0]:
         return known[1]
     recording_id = (
         Recording.objects.filter(
@@ -57,10 +57,21 @@ def live_recording_id(space_id: int) -> int | None:
         .values_list("pk", flat=True)
         .first()
     )
+    _remember(space_id, now + LOOKUP_SECONDS, recording_id)
+    return recording_id
+
+
+def replay_live_remember(*, space_id: int, recording_id: int | None) -> None:
+    """A Space went live in this process: whether it is recorded is known without a
+    query (a Space's `record` never changes once it is live)."""
+    expires = math.inf if recording_id is None else time.monotonic() + LOOKUP_SECONDS
+    _remember(space_id, expires, recording_id)
+
+
+def _remember(space_id: int, expires: float, recording_id: int | None) -> None:
     if len(_live) >= MEMORY_MAX:
         _live.clear()
-    _live[space_id] = (now, recording_id)
-    return recording_id
+    _live[space_id] = (expires, recording_id)
 
 
 def replay_speaking_unchanged(*, space_id: int, speaking) -> bool:

@@ -343,3 +343,14 @@ def test_the_page_carries_the_replay_data(client, real):
     response = client.get(real.space.get_absolute_url())
 
     assert b'id="replay-data"' in response.content
+
+
+def test_another_process_asks_once_whether_a_space_is_recorded(unrecorded):
+    recording_services.replay_memory_clear()  # as a process that did not see it go live
+    with CaptureQueriesContext(connection) as first:
+        services.reactions_flush(space_id=unrecorded.pk, counts={"👍": 1}, reactors={})
+    with CaptureQueriesContext(connection) as then:
+        services.reactions_flush(space_id=unrecorded.pk, counts={"👍": 1}, reactors={})
+
+    assert len([q for q in first if "recordings_" in q["sql"]]) == 1
+    assert [q for q in then if "recordings_" in q["sql"]] == []
