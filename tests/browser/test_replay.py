@@ -234,3 +234,26 @@ def test_the_replay_is_accessible_for_its_host(browser, daphne_server, bursts, s
         assert_accessible(page, f"replay {size} {scheme}")
     finally:
         page.context.close()
+
+
+def test_a_trimmed_replay_starts_at_the_new_start(browser, daphne_server, bursts):
+    page = open_as(browser, daphne_server, bursts.space.host)
+    try:
+        page.goto(bursts.space.get_absolute_url())
+        expect(page.locator("#replay-lanes .replay-turn")).to_have_count(3)
+        page.get_by_label("Edit start time").fill("2")
+        page.get_by_role("button", name="Save the start time").click()
+        expect(page.get_by_text("The replay now starts at the new time.")).to_be_visible()
+
+        # The panel came back through htmx: the replay is mounted again, trimmed.
+        play = page.get_by_role("button", name="Play", exact=True)
+        expect(play).to_be_enabled()
+        expect(page.locator("#replay-lanes .replay-turn")).to_have_count(2)  # 1.0 s is cut
+        expect(page.locator("#replay-duration")).to_have_text(re.compile(r"^0:0[56]$"))
+        play.click()
+        expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible()
+        page.wait_for_timeout(300)
+        position = _position(page)
+        assert 2.0 <= position < 3.5, position
+    finally:
+        page.context.close()
