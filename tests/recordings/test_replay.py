@@ -354,3 +354,15 @@ def test_another_process_asks_once_whether_a_space_is_recorded(unrecorded):
 
     assert len([q for q in first if "recordings_" in q["sql"]]) == 1
     assert [q for q in then if "recordings_" in q["sql"]] == []
+
+
+def test_the_waveform_is_measured_once(real, monkeypatch, django_capture_on_commit_callbacks):
+    decoded = []
+    monkeypatch.setattr(
+        "recordings.services.replay.waveform_peaks", lambda *a: decoded.append(a) or [1.0]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        recording_services.recording_measure(recording_id=real.pk)
+
+    assert decoded == []
+    assert Recording.objects.get(pk=real.pk).waveform == real.waveform
