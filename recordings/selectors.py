@@ -42,7 +42,8 @@ def recording_panel(*, space, user) -> dict | None:
     except Http404:
         return None
     is_host = user is not None and user.is_authenticated and user.pk == space.host_id
-    panel = {"recording": recording, "is_host": is_host, "space": space}
+    # `user` too: the inclusion tag's template gets no other context (the clip cutter).
+    panel = {"recording": recording, "is_host": is_host, "space": space, "user": user}
     if recording.playable:
         panel["replay"] = replay_data(recording)
     return panel

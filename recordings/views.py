@@ -157,8 +157,9 @@ def recording_play(request, code):
     session and hour, for anyone who may play it."""
     space = space_get(code)
     recording = selectors.recording_playable(space=space, user=request.user)
-    who = request.session.session_key or request.META.get("REMOTE_ADDR", "")
-    if not hit(key=f"replay-play:{who}", limit=30, period=60):
+    if request.session.session_key is None:
+        request.session.save()  # the play is noted in it anyway; its key counts the hits
+    if not hit(key=f"replay-play:{request.session.session_key}", limit=30, period=60):
         return JsonResponse(
             {"detail": _("Too many replays started: wait a minute."), "code": "rate_limited"},
             status=429,
