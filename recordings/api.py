@@ -1,17 +1,21 @@
 """REST API for recordings: the same services and access rules as the pages."""
 
+from django.http import Http404
 from django.urls import path, reverse
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from recordings import services
+from core.api import ErrorOutput
+from recordings import selectors, services
 from recordings.access import access_host_recording, access_space_recording
 from recordings.clip_access import access_clip
 from recordings.models import Clip, Recording
+from rooms.api import PinOutput  # the same pins as the live room's
 from rooms.selectors import space_get
 
 
@@ -67,9 +71,74 @@ class RecordingApi(APIView):
         return Response(RecordingOutput(recording).data)
 
 
-urlpatterns = [
-    path("spaces/<str:code>/recording/", RecordingApi.as_view(), name="api-space-recording"),
-]
+# Replay (issue 11, item 6) -----------------------------------------------------------------
+
+
+class SpeakerLaneOutput(serializers.Serializer):
+    participant_id = serializers.IntegerField()
+    handle = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    avatar = serializers.CharField(allow_null=True)
+    turns = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
+        help_text="[start, end] offsets in seconds, in order.",
+    )
+
+
+class ReactionBatchOutput(serializers.Serializer):
+    offset = serializers.FloatField()
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="{emoji: n}")
+    reactors = serializers.DictField(
+        child=serializers.CharField(), help_text="{participant id: emoji}, people on stage."
+    )
+
+
+class PinsChangeOutput(serializers.Serializer):
+    offset = serializers.FloatField()
+    pins = PinOutput(many=True, help_text="The pinned tweets from this offset on.")
+
+
+class ReplayOutput(serializers.Serializer):
+    """Offsets are seconds on the recording's own timeline: 0 is its first sample, not
+    moved by the trim."""
+
+    duration = serializers.FloatField()
+    trim_start = serializers.FloatField()
+    playlist_start = serializers.FloatField(
+        help_text="The offset of time 0 of the served playlist (the trim drops whole segments)."
+    )
+    playlist_url = serializers.CharField()
+    waveform = serializers.ListField(
+        child=serializers.FloatField(), help_text="Peaks 0 to 1, evenly over the duration."
+    )
+    speakers = SpeakerLaneOutput(many=True)
+    reactions = ReactionBatchOutput(many=True)
+    pins = PinsChangeOutput(many=True)
+    plays = serializers.IntegerField()
+
+
+class ReplayApi(APIView):
+    @extend_schema(responses={200: ReplayOutput, 404: ErrorOutput})
+    def get(self, request, code):
+        """A Space's replay data: anyone who may play its recording (the same rules)."""
+        space = space_get(code)
+        try:
+            recording = access_space_recording(space=space, user=request.user)
+        except Http404:
+            if not space.record:
+                raise NotFound(_("This Space was not recorded."), code="not_recorded") from None
+            raise NotFound(_("This Space has no replay."), code="no_replay") from None
+        if not recording.playable:  # its host sees why
+            if recording.state == Recording.State.DELETED:
+                reason, why = _("This recording was deleted."), "recording_deleted"
+            elif recording.is_expired:
+                reason, why = _("The recording has expired."), "recording_expired"
+            elif recording.state == Recording.State.RECORDING:
+                reason, why = _("The Space is still live."), "recording_live"
+            else:
+                reason, why = _("The recording failed."), "recording_failed"
+            raise NotFound(reason, code=why)
+        return Response(ReplayOutput(selectors.replay_data(recording)).data)
 
 
 # Clips (issue 11) ---------------------------------------------------------------------------
@@ -176,7 +245,9 @@ class ClipApi(APIView):
         return Response(ClipOutput(clip).data)
 
 
-urlpatterns += [
+urlpatterns = [
+    path("spaces/<str:code>/recording/", RecordingApi.as_view(), name="api-space-recording"),
+    path("spaces/<str:code>/replay/", ReplayApi.as_view(), name="api-space-replay"),
     path("spaces/<str:code>/clips/", SpaceClipsApi.as_view(), name="api-space-clips"),
     path("clips/<str:code>/", ClipApi.as_view(), name="api-clip"),
 ]

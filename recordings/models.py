@@ -45,6 +45,10 @@ class Recording(models.Model):
     failure_reason = models.CharField(max_length=300, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Replay: peaks of the audio (0 to 1, evenly spaced over `duration`), measured once
+    # the recording is done; and how many times its replay was played (once per page view).
+    waveform = models.JSONField(default=list, blank=True)
+    plays = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["state", "expires_at"])]
@@ -131,3 +135,47 @@ class Clip(models.Model):
         if self.state != self.State.READY:
             return False
         return self.kept or not self.recording.is_expired
+
+
+# Replay (issue 11, item 4): what a replay shows beside the audio, stored while the Space
+# is live, each with its wall-clock time; offsets into the recording are computed when
+# read, from the playlist's EXT-X-PROGRAM-DATE-TIME (recordings.services.replay).
+
+
+class SpeakingTurn(models.Model):
+    """One person speaking without a pause the media server noticed, from start to end
+    (open while they still speak, or when the room stopped before saying so)."""
+
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="turns")
+    participant = models.ForeignKey(
+        "rooms.Participant", on_delete=models.CASCADE, related_name="speaking_turns"
+    )
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["recording", "started_at"])]
+
+    def __str__(self):
+        return f"turn of {self.participant_id} in {self.recording_id}"
+
+
+class ReplayEvent(models.Model):
+    """A batch of reactions, or the pinned tweets as they became, at a moment of the Space."""
+
+    class Kind(models.TextChoices):
+        REACTIONS = "reactions", _("Reactions")
+        PINS = "pins", _("Pinned tweets")
+
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    at = models.DateTimeField()
+    # reactions: {"counts": {emoji: n}, "reactors": {participant id: emoji}};
+    # pins: {"pins": [what rooms.selectors.pins says]}.
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["recording", "at"])]
+
+    def __str__(self):
+        return f"{self.kind} in {self.recording_id} at {self.at}"

@@ -33,3 +33,9 @@ def expire_recordings() -> int:
 def delete_clip_files(clip_ids: list[int]) -> None:
     """Delete deleted clips' files."""
     services.clip_files_delete(clip_ids=clip_ids)
+
+
+@shared_task(acks_late=True)
+def measure_waveform(recording_id: int) -> None:
+    """Decode a done recording once into the peaks its replay draws."""
+    services.recording_waveform(recording_id=recording_id)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("spaces/<str:code>/recording/download/", views.recording_download, name="download"),
     path("spaces/<str:code>/recording/delete/", views.recording_delete, name="delete"),
     path("spaces/<str:code>/recording/trim/", views.recording_trim, name="trim"),
+    path("spaces/<str:code>/recording/play/", views.recording_play, name="play"),
 ]
 
 # Clips (issue 11): /c/<code>/ and what it serves; the cutter and the live button.

@@ -4,7 +4,7 @@ with range requests (docs/recordings.md)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.text import slugify
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from core.errors import error_message
 from core.forms import add_service_errors
+from core.ratelimit import hit
 from recordings import files, selectors, services
 from recordings.access import access_host_recording, access_recording
 from recordings.forms import TrimForm
@@ -145,3 +146,23 @@ def recording_trim(request, code):
     else:
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
     return redirect(space)
+
+
+# Replay ------------------------------------------------------------------------------------
+
+
+@require_POST
+def recording_play(request, code):
+    """Playback of a replay started (its page says so once per view): counted once per
+    session and hour, for anyone who may play it."""
+    space = space_get(code)
+    recording = selectors.recording_playable(space=space, user=request.user)
+    if request.session.session_key is None:
+        request.session.save()  # the play is noted in it anyway; its key counts the hits
+    if not hit(key=f"replay-play:{request.session.session_key}", limit=30, period=60):
+        return JsonResponse(
+            {"detail": _("Too many replays started: wait a minute."), "code": "rate_limited"},
+            status=429,
+        )
+    plays = services.recording_play(recording=recording, session=request.session)
+    return JsonResponse({"plays": plays})

@@ -22,6 +22,17 @@ from recordings.services.recording import (
     space_files_delete,
     space_files_settle,
 )
+from recordings.services.replay import (
+    recording_play,
+    recording_waveform,
+    replay_live_remember,
+    replay_memory_clear,
+    replay_pins_note,
+    replay_reactions_note,
+    replay_speaking_note,
+    replay_speaking_unchanged,
+    replay_turns_close,
+)
 
 __all__ = [
     "clip_create",
@@ -33,9 +44,18 @@ __all__ = [
     "recording_fail",
     "recording_files_delete",
     "recording_measure",
+    "recording_play",
     "recording_start",
     "recording_trim",
+    "recording_waveform",
     "recordings_expire",
+    "replay_live_remember",
+    "replay_memory_clear",
+    "replay_pins_note",
+    "replay_reactions_note",
+    "replay_speaking_note",
+    "replay_speaking_unchanged",
+    "replay_turns_close",
     "space_files_delete",
     "space_files_settle",
 ]

@@ -88,6 +88,10 @@ def recording_measure(*, recording_id: int, duration: float | None = None) -> Re
         if recording.failure_reason == nothing:
             recording.failed_at, recording.failure_reason = None, ""
     recording.save(update_fields=["duration", "size", "state", "failed_at", "failure_reason"])
+    final = playlist is not None and playlist.ended and recording.state == State.READY
+    if final and not recording.waveform:
+        # The replay's waveform, once, when the files are final: decoding takes a while.
+        enqueue_on_commit("recordings.tasks.measure_waveform", recording.pk)
     return recording
 
 

@@ -11,6 +11,7 @@ from rooms.errors import SpaceError
 from rooms.events import emit
 from rooms.models import MAX_PINS, PinnedTweet, Space
 from rooms.services.space import space_lock
+from rooms.signals import pins_changed
 from timeline.access import access_tweet
 
 
@@ -36,7 +37,9 @@ def pin_add(*, space: Space, actor, tweet_id) -> PinnedTweet:
             code="pins_full",
         )
     pin = PinnedTweet.objects.create(space=space, tweet=tweet, pinned_by=actor)
-    emit(space, "pins.changed", pins=selectors.pins(space))
+    pins = selectors.pins(space)
+    emit(space, "pins.changed", pins=pins)
+    pins_changed.send(sender=None, space=space, pins=pins)
     return pin
 
 
@@ -48,4 +51,6 @@ def pin_remove(*, space: Space, actor, tweet_id) -> None:
     deleted = pk is not None and PinnedTweet.objects.filter(space=space, tweet_id=pk).delete()[0]
     if not deleted:
         raise SpaceError(_("This tweet is not pinned."), code="not_pinned")
-    emit(space, "pins.changed", pins=selectors.pins(space))
+    pins = selectors.pins(space)
+    emit(space, "pins.changed", pins=pins)
+    pins_changed.send(sender=None, space=space, pins=pins)

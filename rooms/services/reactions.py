@@ -11,6 +11,7 @@ from core.ratelimit import rate_limit
 from rooms.errors import SpaceError
 from rooms.events import current, emit_now
 from rooms.models import REACTIONS, Participant, ReactionTally
+from rooms.signals import reactions_sent
 
 
 def reaction_send(*, participant: Participant, emoji: str) -> None:
@@ -37,6 +38,7 @@ def reaction_check(*, participant: Participant, emoji: str) -> None:
 def reactions_flush(*, space_id: int, counts: dict[str, int], reactors: dict[int, str]) -> None:
     """Send a batch of reactions to the room now, then record it per minute for analytics."""
     space = current(space_id)
+    at = time.time()
     # Reactions change no state that a page reads back, so the frame need not wait for the
     # tally's commit. Lossy and frequent: it carries the current seq without taking one.
     emit_now(
@@ -46,8 +48,9 @@ def reactions_flush(*, space_id: int, counts: dict[str, int], reactors: dict[int
         # at: when the batch left, for measuring delivery (benchmarks/ws_fanout.py).
         counts=counts,
         reactors={str(k): v for k, v in reactors.items()},
-        at=time.time(),
+        at=at,
     )
+    reactions_sent.send(sender=None, space_id=space_id, counts=counts, reactors=reactors, at=at)
     _reactions_tally(space_id=space_id, counts=counts)
 
 

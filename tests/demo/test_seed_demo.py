@@ -7,6 +7,7 @@ from accounts.models import Block, Follow, User
 from accounts.services import block_create, follow_delete
 from recordings import files
 from recordings.models import Recording
+from recordings.selectors import replay_data
 from rooms.models import Space
 from timeline.models import Tweet
 
@@ -91,3 +92,24 @@ def test_seed_demo_leaves_an_ended_space_with_a_recording_to_replay():
     )
     assert recording.duration == pytest.approx(8.0, abs=0.05)
     assert files.playlist_read(recording.prefix).ended is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_gives_the_replay_a_timeline():
+    _seed()
+
+    recording = Recording.objects.get(space__host__handle="ada")
+    data = replay_data(recording)
+    # Within a millisecond: PROGRAM-DATE-TIME has milliseconds.
+    lanes = {
+        lane["name"]: [at for turn in lane["turns"] for at in turn] for lane in data["speakers"]
+    }
+    assert list(lanes) == ["Ada Lovelace", "Grace Hopper"]
+    assert lanes["Ada Lovelace"] == pytest.approx([0.2, 3.4, 6.0, 7.8], abs=0.002)
+    assert lanes["Grace Hopper"] == pytest.approx([3.6, 5.8, 6.0, 7.8], abs=0.002)
+    assert [r["counts"] for r in data["reactions"]] == [{"👏": 3}, {"😂": 4}, {"❤️": 2}]
+    assert [r["offset"] for r in data["reactions"]] == pytest.approx([2.0, 4.5, 7.0], abs=0.002)
+    assert [[t["handle"] for t in p["pins"]] for p in data["pins"]] == [[], ["ada"]]
+    assert [p["offset"] for p in data["pins"]] == pytest.approx([0.0, 1.0], abs=0.002)
+    assert len(data["waveform"]) == 80
+    assert max(data["waveform"]) > 0.1

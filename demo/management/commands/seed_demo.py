@@ -9,7 +9,9 @@ new handles, emails or passwords, deleted accounts) is left as they made it.
 
 import fractions
 import threading
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import av
 import numpy as np
@@ -22,9 +24,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import follow_create
+from mediaserver.egress import hls as egress_hls
 from mediaserver.egress.hls import HlsEgress
 from recordings import services as recordings
-from recordings.models import Recording
+from recordings.models import Recording, ReplayEvent
 from rooms import services as rooms
 from rooms.models import Space
 from scheduling import services as scheduling
@@ -75,7 +78,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         people, created = self._seed()
         if "ada" in people and "ada" in created:
-            self._recorded_space(people["ada"])
+            self._recorded_space(people["ada"], guest=people.get("grace"))
             self._clip_tweeted(people)
         self._sign_ins(people)
 
@@ -151,10 +154,11 @@ class Command(BaseCommand):
         if space is not None and "marta" in people:
             self._try(scheduling.reminder_set, space=space, user=people["marta"])
 
-    def _recorded_space(self, host: User) -> None:
+    def _recorded_space(self, host: User, guest: User | None = None) -> None:
         """An ended, recorded Space of Ada's with its recording: it goes live, the egress
         writes eight seconds of tones as the media server would, and it ends. Each step
-        commits, as in a real Space, so the recording's receivers see what they expect."""
+        commits, as in a real Space, so the recording's receivers see what they expect.
+        Its replay has a timeline: Ada and Grace take turns, reactions, a pinned tweet."""
         space = self._try(
             rooms.space_create,
             host=host,
@@ -164,7 +168,9 @@ class Command(BaseCommand):
         )
         if space is None:
             return
-        _in_thread(_write_tones, space.pk)
+        wall_start = timezone.now().timestamp() + 0.5
+        _in_thread(_write_tones, space.pk, wall_start)
+        self._try(self._replay_timeline, space, host, guest, wall_start)
         self._try(rooms.space_end, space=space, actor=host)
 
     def _clip_tweeted(self, people) -> None:
@@ -190,8 +196,42 @@ class Command(BaseCommand):
             link = settings.SITE_URL.rstrip("/") + clip.get_absolute_url()
             Tweet.objects.create(author=people["grace"], text=f"Ada's chime, clipped: {link}")
 
+    def _replay_timeline(self, space, host: User, guest: User | None, wall_start: float):
+        """What the replay shows beside the chimes, noted as the live Space would have:
+        who spoke when, reactions, a pinned tweet (at offsets into the recording)."""
+        ada = rooms.space_join(space=space, user=host)
+        seats = {"ada": ada}
+        if guest is not None:
+            grace = rooms.space_join(space=space, user=guest)
+            rooms.hand_raise(participant=grace)
+            seats["grace"] = rooms.request_approve(space=space, actor=host, participant_id=grace.pk)
+        for offset, who in TURNS:
+            speaking = [seats[handle].pk for handle in who if handle in seats]
+            recordings.replay_speaking_note(
+                space_id=space.pk, speaking=speaking, at=_moment(wall_start + offset)
+            )
+        for offset, counts, reactor in REACTIONS:
+            reactors = {seats[reactor].pk: next(iter(counts))} if reactor in seats else {}
+            recordings.replay_reactions_note(
+                space_id=space.pk, counts=counts, reactors=reactors, at=wall_start + offset
+            )
+        tweet = Tweet.objects.filter(author=host).order_by("pk").first()
+        if tweet is not None:
+            rooms.pin_add(space=space, actor=host, tweet_id=tweet.pk)
+            pinned = ReplayEvent.objects.filter(recording__space=space, kind="pins").latest("pk")
+            ReplayEvent.objects.filter(pk=pinned.pk).update(at=_moment(wall_start + PIN_AT))
+
 
 RATE, FRAME = 48000, 960  # Opus: 48 kHz, 20 ms packets
+# The replay's timeline, in seconds into the recording: who speaks from then on,
+# reactions (with who on stage reacted), when Ada's tweet was pinned.
+TURNS = [(0.2, ["ada"]), (3.4, []), (3.6, ["grace"]), (5.8, []), (6.0, ["ada", "grace"]), (7.8, [])]
+REACTIONS = [(2.0, {"👏": 3}, "grace"), (4.5, {"😂": 4}, "ada"), (7.0, {"❤️": 2}, None)]
+PIN_AT = 1.0
+
+
+def _moment(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)
 
 
 def tone_packets(seconds: float) -> list[bytes]:
@@ -230,9 +270,27 @@ def _in_thread(function, *args) -> None:
     thread.join()
 
 
-async def _write_tones(space_id: int, seconds: float = 8.0) -> None:
+class _AudioClock:
+    """The egress module's `time` while the demo writes: its wall clock runs as the audio
+    does (8 seconds written in a moment), so that each segment's PROGRAM-DATE-TIME is
+    where the replay's timeline needs it."""
+
+    def __init__(self, start: float):
+        self.now = start
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+    def time(self) -> float:
+        return self.now
+
+
+async def _write_tones(space_id: int, wall_start: float, seconds: float = 8.0) -> None:
+    clock = _AudioClock(wall_start)
     egress = HlsEgress(space_id)
-    egress.start()
-    for index, payload in enumerate(tone_packets(seconds)):
-        egress.feed(payload, index * FRAME)
+    with mock.patch.object(egress_hls, "time", clock):
+        egress.start()
+        for index, payload in enumerate(tone_packets(seconds)):
+            clock.now = wall_start + index * FRAME / RATE
+            egress.feed(payload, index * FRAME)
     await egress.close(ended=True)
