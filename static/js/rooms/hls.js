@@ -12,6 +12,11 @@ const LIVE_MAX_LATENCY_SECONDS = 8;
 // Nothing playing this long after starting (or a stall this long): say so, offer Try again.
 const FAIL_MS = 15000;
 const WATCH_MS = 500;
+// A stream that is not there yet (the Space's first segment is 2 s away) or a network
+// hiccup: start again on our own this many times, a little later each time, before
+// saying so.
+const RESTARTS = 3;
+const RESTART_MS = 2000;
 
 export function hlsSupported(element) {
   return Hls.isSupported() || Boolean(element.canPlayType("application/vnd.apple.mpegurl"));
@@ -38,13 +43,16 @@ export class HlsListener {
     this.lastTime = 0;
     this.lastProgress = 0;
     this.reason = ""; // what the status line says while playing: why HLS
+    this.restarts = 0;
+    this.restartTimer = null;
     setInterval(() => this.watch(), WATCH_MS);
   }
 
   // Start (or restart) playback of the live playlist at `url`. Called from a click, or
   // after one (browsers need a gesture before sound).
-  start(url, reason = "") {
+  start(url, reason = "", { restart = false } = {}) {
     this.stop();
+    if (!restart) this.restarts = 0;
     this.status = "";
     this.url = url || this.url;
     this.reason = reason;
@@ -63,7 +71,7 @@ export class HlsListener {
         maxLiveSyncPlaybackRate: 1.1, // catch up gently after a stall
         lowLatencyMode: false,
         enableWorker: false, // fMP4 needs no transmuxing; and no worker under our CSP
-        manifestLoadingMaxRetry: 6,
+        manifestLoadingMaxRetry: 1, // then this restarts on its own (RESTARTS)
         levelLoadingMaxRetry: 6,
         fragLoadingMaxRetry: 6,
       });
@@ -88,6 +96,7 @@ export class HlsListener {
   }
 
   stop() {
+    clearTimeout(this.restartTimer);
     this.active = false;
     this.playing = false;
     if (this.hls) {
@@ -108,6 +117,17 @@ export class HlsListener {
   fail() {
     if (!this.active) return;
     const hls = this.hls;
+    if (this.restarts < RESTARTS) {
+      this.restarts += 1;
+      this.stop();
+      this.active = true;
+      this.lastProgress = performance.now() + RESTART_MS * this.restarts; // not a stall
+      this.restartTimer = setTimeout(
+        () => this.start(this.url, this.reason, { restart: true }),
+        RESTART_MS * this.restarts,
+      );
+      return hls;
+    }
     this.stop();
     this.failed = true;
     this.onStatus(this.strings.hls_failed);
@@ -150,6 +170,7 @@ export class HlsListener {
       this.lastProgress = now;
       if (!this.playing) {
         this.playing = true;
+        this.restarts = 0;
       }
       this.showState();
     } else if (now - this.lastProgress > FAIL_MS) {
