@@ -573,6 +573,8 @@ class MediaServer:
 
     async def close(self) -> None:
         """This server stops: rooms hang up; their streams carry on after a restart."""
-        for room in list(self.rooms.values()):
-            del self.rooms[room.space_id]
-            await room.close()
+        for space_id in list(self.rooms):
+            # A room may empty (and close itself) while another one closes.
+            room = self.rooms.pop(space_id, None)
+            if room is not None:
+                await room.close()
