@@ -120,9 +120,10 @@ def _listener(browser, base_url: str, url: str):
     clicked = button.evaluate(CLICK_JS)
     try:
         page.wait_for_function("() => window.__hls.onsets.length > 0", timeout=30_000)
-    except Exception:
+    except Exception as error:
         status = page.locator("#audio-status").text_content()
-        raise RuntimeError(f"nothing heard over HLS; the page says {status!r}; {problems}")
+        message = f"nothing heard over HLS; the page says {status!r}; {problems}"
+        raise RuntimeError(message) from error
     first = page.evaluate("() => window.__hls.onsets[0]")
     return context, page, first - clicked
 

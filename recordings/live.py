@@ -11,7 +11,6 @@ from accounts.selectors import is_blocked_between
 from recordings import files
 from recordings.models import storage_prefix
 from recordings.serving import stored_file_response
-from rooms.identity import browser_identity
 from rooms.models import Space, SpaceBan
 from rooms.selectors import removed_from, space_get
 
@@ -38,7 +37,9 @@ def access_live_stream(request, space: Space) -> Space:
             or removed_from(space, user=user)
         ):
             raise Http404("No such stream.")
-    elif removed_from(space, anon_id=browser_identity(request)):
+    elif removed_from(space, anon_id=request.session.get("anon_id", "")):
+        # Read, never made: a segment request must not create a session for a browser
+        # (or a client without cookies) that has none.
         raise Http404("No such stream.")
     return space
 

@@ -55,8 +55,8 @@ RECENT_MUTE_SECONDS = 10.0
 # A connection whose browser never completes ICE is let go after this long.
 CONNECT_DEADLINE_SECONDS = 30.0
 # How much of each new measure of a room's clock lateness goes into its running average
-# (about the last 50 ticks, 1 s, count).
-LATENESS_WEIGHT = 0.02
+# (about the last 100 ticks, 2 s, count: a busy moment is not saturation).
+LATENESS_WEIGHT = 0.01
 
 SpeakingCallback = Callable[[int, list[int]], Awaitable[None]]
 # Makes a room's egress (the room mix as HLS) from its Space's id; None: no egress.

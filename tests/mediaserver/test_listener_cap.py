@@ -21,7 +21,7 @@ async def _refused(server, **kwargs) -> MediaError:
 
 
 async def test_past_the_cap_a_listener_is_refused_and_speakers_still_come_in():
-    server = MediaServer(make_egress=None, listener_cap=1)
+    server = MediaServer(make_egress=None, listener_cap=1, max_lateness=1.0)
     try:
         first = await connect(server, participant_id=1, publish=False)
         refusal = await _refused(server, participant_id=2, publish=False)
@@ -41,7 +41,7 @@ async def test_past_the_cap_a_listener_is_refused_and_speakers_still_come_in():
 
 
 async def test_a_cap_of_zero_sends_every_listener_away_even_before_the_room_opens():
-    server = MediaServer(make_egress=None, listener_cap=0)
+    server = MediaServer(make_egress=None, listener_cap=0, max_lateness=1.0)
     try:
         refusal = await _refused(server, participant_id=1, publish=False)
         assert refusal.reason == "cap"
@@ -53,7 +53,7 @@ async def test_a_cap_of_zero_sends_every_listener_away_even_before_the_room_open
 
 
 async def test_a_listener_who_leaves_frees_a_place():
-    server = MediaServer(make_egress=None, listener_cap=1)
+    server = MediaServer(make_egress=None, listener_cap=1, max_lateness=1.0)
     try:
         first = await connect(server, participant_id=1, publish=False)
         await server.session_close(space_id=1, session="s1")
@@ -65,7 +65,7 @@ async def test_a_listener_who_leaves_frees_a_place():
 
 
 async def test_too_many_sessions_in_all_is_saturated():
-    server = MediaServer(make_egress=None, listener_cap=100, max_sessions=2)
+    server = MediaServer(make_egress=None, listener_cap=100, max_sessions=2, max_lateness=1.0)
     try:
         one = await connect(server, participant_id=1, publish=False, space_id=1)
         two = await connect(server, participant_id=2, publish=True, tone=440.0, space_id=2)
@@ -87,17 +87,17 @@ async def test_a_late_mix_clock_is_saturated():
         await connect(server, participant_id=2, publish=False)
         room = server.rooms[1]
 
-        # A loop that cannot keep time: every tick blocks the loop for 30 ms.
+        # A loop that cannot keep time: every tick blocks the loop for 50 ms.
         tick = room.tick
 
         def slow_tick():
             tick()
-            deadline = asyncio.get_running_loop().time() + 0.03
+            deadline = asyncio.get_running_loop().time() + 0.05
             while asyncio.get_running_loop().time() < deadline:
                 pass
 
         room.tick = slow_tick
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(3.0)
         assert room.lateness > 0.01, room.lateness
 
         refusal = await _refused(server, participant_id=3, publish=False)
@@ -109,11 +109,11 @@ async def test_a_late_mix_clock_is_saturated():
 
 
 async def test_the_clock_on_time_is_not_saturated():
-    server = MediaServer(make_egress=None, listener_cap=100, max_lateness=0.01)
+    server = MediaServer(make_egress=None, listener_cap=100, max_lateness=0.025)
     try:
         speaker = await connect(server, participant_id=1, publish=True, tone=440.0)
         await asyncio.sleep(1.0)
-        assert server.rooms[1].lateness < 0.01
+        assert server.rooms[1].lateness < 0.025
         assert not server.saturated()
         listener = await connect(server, participant_id=2, publish=False)
         for client in (speaker, listener):

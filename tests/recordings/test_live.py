@@ -144,3 +144,10 @@ def test_an_anonymous_browser_removed_from_the_space_is_404(client, live, host):
 
 def test_post_is_refused(client, live):
     assert client.post(live_url(live, "live.m3u8")).status_code == 405
+
+
+def test_an_anonymous_request_creates_no_session(client, live):
+    response = client.get(live_url(live, "seg-000000.m4s"))
+
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies
