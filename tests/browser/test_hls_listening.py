@@ -25,7 +25,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.netns]
 FULL = "This Space is full for live audio: you hear it a few seconds late."
 TONE_HZ = 660
 BURSTS = 4
-PERIOD_S = 3.0
+# Not near the latency (about 3 s): an event shown at once for the next burst must not
+# pass for one held for this burst.
+PERIOD_S = 4.5
 BURST_S = 0.4
 # Reactions are coalesced for 250 ms by the server and stamped when they go out; the page
 # holds them until the stream's playing date reaches that stamp (the issue's 0.5 s).
@@ -35,7 +37,7 @@ IN_SYNC_S = 0.5
 # floats appear, on the page's wall clock.
 LISTENER_JS = """
 (() => {
-  const test = (window.__test = { onsets: [], floats: [], levels: null });
+  const test = (window.__test = { onsets: [], floats: [], rings: [] });
   test.arm = () => {
     const context = new AudioContext();
     context.resume();
@@ -64,6 +66,10 @@ LISTENER_JS = """
         if (node.classList?.contains("float")) test.floats.push(now);
       }
     }
+    // The host's speaking ring coming on (the stage is redrawn from state, so look again).
+    const ring = Boolean(document.querySelector("#stage .seat.host.speaking"));
+    if (ring && !test.ring) test.rings.push(performance.timeOrigin + performance.now());
+    test.ring = ring;
   });
   document.addEventListener("DOMContentLoaded", () => {
     floats.observe(document.body, { childList: true, subtree: true });
@@ -149,21 +155,31 @@ def test_a_listener_past_the_cap_hears_the_space_over_hls_in_sync_then_speaks(
     _hears_tone(listener)
 
     # Tone bursts, a reaction sent as each starts: each float shows as its burst is heard.
-    listener.evaluate("() => { __test.onsets.length = 0; __test.floats.length = 0; }")
+    listener.evaluate(
+        "() => { __test.onsets.length = 0; __test.floats.length = 0; __test.rings.length = 0; }"
+    )
     sent = host.evaluate(BURSTS_JS, [BURSTS, PERIOD_S, BURST_S, 0.5])
     assert len(sent) == BURSTS
     time.sleep(10)  # the last burst reaches the HLS listener some seconds later
     onsets = listener.evaluate("() => __test.onsets")
     floats = listener.evaluate("() => __test.floats")
+    rings = listener.evaluate("() => __test.rings")
     assert len(onsets) >= BURSTS - 1, (onsets, floats, sent)
     # One batch per burst: the first bubble of each batch (a batch adds several at once).
     batches = [t for i, t in enumerate(floats) if i == 0 or t - floats[i - 1] > 1000]
     assert len(batches) == BURSTS, (batches, onsets, sent)
-    # Over HLS the audio arrives seconds after it was sent, and the floats with it.
+    # Over HLS the audio arrives seconds after it was sent, and the floats and rings with it:
+    # none shows within 1.5 s of its burst being sent.
     assert onsets[-1] - sent[-1] > 1500, (onsets, sent)
+    for shown in (t for t in (*batches, *rings) if t > sent[0]):
+        since = min(shown - s for s in sent if s <= shown)
+        assert since > 1500, (shown, batches, rings, sent)
     for onset in onsets:
         nearest = min(batches, key=lambda t: abs(t - onset))
         assert abs(nearest - onset) <= IN_SYNC_S * 1000, (onset, batches, onsets, sent)
+        # The speaking ring comes on with the audio too, not seconds before it.
+        ring = min(rings, key=lambda t: abs(t - onset))
+        assert abs(ring - onset) <= IN_SYNC_S * 1000, (onset, rings, onsets, sent)
 
     # Approved to speak, the listener moves to WebRTC without a reload.
     listener.get_by_role("button", name="Request to speak").click()
