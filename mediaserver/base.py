@@ -22,10 +22,20 @@ BACKENDS = {"embedded": "mediaserver.embedded.backend.EmbeddedBackend"}
 class MediaError(Exception):
     """A request the media server refused, with a code for the browser."""
 
-    def __init__(self, message: str, code: str = "media_error"):
+    def __init__(self, message: str, code: str = "media_error", reason: str = ""):
         super().__init__(message)
         self.message = message
         self.code = code
+        # Why, when the code has several causes (`listeners_full`: "cap" or "saturated").
+        self.reason = reason
+
+
+class ListenersFull(MediaError):
+    """No more WebRTC listeners here (the Space's cap, or a saturated media server): the
+    page listens over HLS instead. Speakers are never refused for it."""
+
+    def __init__(self, reason: str):
+        super().__init__("This Space is full for live audio.", "listeners_full", reason)
 
 
 class MediaUnavailable(MediaError):

@@ -2,6 +2,7 @@
 
 import json
 import secrets
+import time
 import uuid
 
 from asgiref.sync import sync_to_async
@@ -10,6 +11,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.consumers import FanOutEventsMixin, SocketMixin
@@ -38,6 +40,9 @@ CLOSE_RATE_LIMITED = 4429
 SLOT_TTL = 120
 # What ends the wait of a socket to a scheduled Space (forwarded, then the socket closes).
 WAIT_OVER = {"space.started": 1000, "space.cancelled": CLOSE_ENDED, "space.not_held": CLOSE_ENDED}
+
+# Why a listener is sent to HLS (the media server's `listeners_full` reasons).
+HLS_REASONS = frozenset({"cap", "saturated"})
 
 # Frame type → (service call, which bucket). Handlers take (consumer, frame).
 ACTIONS = {}
@@ -175,7 +180,10 @@ class SpaceConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
                 # Off the stage: the media server cuts the microphone too, but should that
                 # command be lost, this socket's own session must not outlive the role.
                 await self.media_hang_up()
-        await self.send_json({"type": event["event"], "seq": event["seq"], **data})
+        # `at`: when it happened, on the server's clock, so that a page listening over HLS
+        # (a few seconds behind) shows it when its audio gets there.
+        at = event.get("at") or _now()
+        await self.send_json({"type": event["event"], "seq": event["seq"], "at": at, **data})
         if event["event"] == "participant.removed" and data["participant_id"] == getattr(
             self.participant, "pk", None
         ):
@@ -188,7 +196,8 @@ class SpaceConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
 
     async def media_speaking(self, event):
         """Who is talking right now, from the media server's level meters."""
-        await self.send_json({"type": "speaking", "speaking": event["speaking"]})
+        at = event.get("at") or _now()
+        await self.send_json({"type": "speaking", "speaking": event["speaking"], "at": at})
 
     # Live audio --------------------------------------------------------------------------
 
@@ -202,6 +211,9 @@ class SpaceConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
             await self.send_json(frame)
 
         async def failed(exc: MediaError) -> None:
+            if exc.code == "listeners_full" and not publish:
+                await self._media_hls(exc.reason, offer_id)
+                return
             await self._media_error(exc.code, exc.message, offer_id)
 
         self.media.offer(
@@ -226,6 +238,13 @@ class SpaceConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
     async def _media_error(self, code, message, offer_id) -> None:
         frame = {"type": "error", "code": code, "message": message, "for": "media.offer"}
         await self.send_json({**frame, "id": offer_id})
+
+    async def _media_hls(self, reason: str, offer_id) -> None:
+        """No WebRTC seat for this listener (the Space's cap, or a saturated media server):
+        the page listens to the live HLS stream instead, and says why."""
+        url = reverse("recordings:live", args=[self.space.code, "live.m3u8"])
+        reason = reason if reason in HLS_REASONS else "cap"
+        await self.send_json({"type": "media.hls", "url": url, "reason": reason, "id": offer_id})
 
     async def media_hang_up(self) -> None:
         """Close this socket's session at the media server (the page hung up or went)."""
@@ -467,6 +486,11 @@ async def _media_stop(consumer, frame):
 @action("space.end")
 async def _space_end(consumer, frame):
     await consumer._call(services.space_end, space=consumer.space, actor=consumer.user)
+
+
+def _now() -> float:
+    """Server epoch seconds, to the millisecond."""
+    return round(time.time(), 3)
 
 
 def _frame_id(frame) -> int | None:

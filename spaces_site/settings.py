@@ -386,3 +386,12 @@ LOGGING = {
 
 # Clips (issue 11, docs/recordings.md "Clips"): how many one person may cut in an hour.
 CLIPS_PER_HOUR = env.int("CLIPS_PER_HOUR", default=20)
+
+# Listening over HLS (issue 11; docs/media.md, "Listening over HLS"). The embedded media
+# server answers at most WEBRTC_LISTENER_CAP WebRTC listeners per Space; past it, or when
+# it is saturated (MEDIA_MAX_SESSIONS connections in all, or a room's 20 ms mix clock late
+# by more than MEDIA_MAX_LATENESS seconds on average: over a tick, it cannot keep up), a
+# new listener is sent to the Space's live HLS stream. Speakers are never refused for it.
+WEBRTC_LISTENER_CAP = env.int("WEBRTC_LISTENER_CAP", default=200)
+MEDIA_MAX_SESSIONS = env.int("MEDIA_MAX_SESSIONS", default=300)
+MEDIA_MAX_LATENESS = env.float("MEDIA_MAX_LATENESS", default=0.025)

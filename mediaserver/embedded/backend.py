@@ -111,7 +111,11 @@ class EmbeddedBackend(MediaBackend):
         finally:
             replies.waiting.pop(request, None)
         if response.get("type") == "media.error":
-            raise MediaError(response.get("message", ""), response.get("code", "media_error"))
+            raise MediaError(
+                response.get("message", ""),
+                response.get("code", "media_error"),
+                response.get("reason", ""),
+            )
         return response
 
     async def speaker_offer(self, *, space_id, participant_id, session, sdp, muted):
@@ -241,7 +245,12 @@ async def _answer(server, layer, message: dict) -> None:
             muted=bool(message.get("muted", True)),
         )
     except MediaError as exc:
-        reply = {"type": "media.error", "code": exc.code, "message": exc.message}
+        reply = {
+            "type": "media.error",
+            "code": exc.code,
+            "message": exc.message,
+            "reason": exc.reason,
+        }
     else:
         reply = {"type": "media.answer", "sdp": sdp}
     await layer.send(message["reply_to"], {**reply, "request": message.get("request")})

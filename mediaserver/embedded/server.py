@@ -29,8 +29,9 @@ from aiortc import (
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import SessionDescription
+from django.conf import settings
 
-from mediaserver.base import MediaError
+from mediaserver.base import ListenersFull, MediaError
 from mediaserver.egress.hls import HlsEgress
 from mediaserver.embedded.mixer import (
     FRAME_SAMPLES,
@@ -53,6 +54,9 @@ REPEAT_SPEAKING_TICKS = 100  # 2 s
 RECENT_MUTE_SECONDS = 10.0
 # A connection whose browser never completes ICE is let go after this long.
 CONNECT_DEADLINE_SECONDS = 30.0
+# How much of each new measure of a room's clock lateness goes into its running average
+# (about the last 100 ticks, 2 s, count: a busy moment is not saturation).
+LATENESS_WEIGHT = 0.01
 
 SpeakingCallback = Callable[[int, list[int]], Awaitable[None]]
 # Makes a room's egress (the room mix as HLS) from its Space's id; None: no egress.
@@ -216,10 +220,21 @@ class Room:
         self.pts = 0
         self.clock: asyncio.Task | None = None
         self.announcing: set[asyncio.Task] = set()
+        # How late the 20 ms clock wakes, on average (seconds): the process is saturated
+        # when its rooms cannot keep time.
+        self.lateness = 0.0
 
     @property
     def speakers(self) -> list[Session]:
         return [s for s in self.sessions.values() if s.publish]
+
+    def listeners(self, *, besides: str = "") -> int:
+        """WebRTC listener connections here, up or being answered (`besides` one session)."""
+        return sum(
+            1
+            for s in (*self.sessions.values(), *self.offering.values())
+            if not s.publish and s.id != besides
+        )
 
     def start(self) -> None:
         if self.clock is None:
@@ -238,6 +253,8 @@ class Room:
         loop = asyncio.get_running_loop()
         due = loop.time()
         while True:
+            late = max(loop.time() - due, 0.0)
+            self.lateness += LATENESS_WEIGHT * (late - self.lateness)
             try:
                 self.tick()
             except Exception:
@@ -333,8 +350,15 @@ class MediaServer:
         on_speaking: SpeakingCallback | None = None,
         ice_servers: list | None = None,
         make_egress: EgressFactory | None = HlsEgress,
+        listener_cap: int | None = None,
+        max_sessions: int | None = None,
+        max_lateness: float | None = None,
     ):
         self.on_speaking = on_speaking
+        # Past these, new listeners are sent to HLS (docs/media.md, "Listening over HLS").
+        self.listener_cap = settings.WEBRTC_LISTENER_CAP if listener_cap is None else listener_cap
+        self.max_sessions = settings.MEDIA_MAX_SESSIONS if max_sessions is None else max_sessions
+        self.max_lateness = settings.MEDIA_MAX_LATENESS if max_lateness is None else max_lateness
         self.make_egress = make_egress
         self.ice_servers = [RTCIceServer(**server) for server in ice_servers or []]
         self.rooms: dict[int, Room] = {}
@@ -353,6 +377,24 @@ class MediaServer:
                 aiortc.__version__,
                 JITTER_BUFFER_ATTRIBUTE,
             )
+
+    def saturated(self) -> bool:
+        """Whether this process has no room for another listener: too many connections
+        in all, or a room's 20 ms clock running late on average (the CPU is spent)."""
+        sessions = sum(len(r.sessions) + len(r.offering) for r in self.rooms.values())
+        return sessions >= self.max_sessions or any(
+            room.lateness > self.max_lateness for room in self.rooms.values()
+        )
+
+    def _admit_listener(self, space_id: int, session: str) -> None:
+        """Refuse a new WebRTC listener past the Space's cap or on a saturated server
+        (ListenersFull: the page goes to HLS). A session offering again keeps its place."""
+        room = self.rooms.get(space_id)
+        listeners = room.listeners(besides=session) if room is not None else 0
+        if listeners >= self.listener_cap:
+            raise ListenersFull("cap")
+        if self.saturated():
+            raise ListenersFull("saturated")
 
     def room(self, space_id: int) -> Room:
         room = self.rooms.get(space_id)
@@ -373,6 +415,8 @@ class MediaServer:
         """Answer a browser's offer: a speaker sends and hears the others, a listener only
         hears the room. A listener's answer is send-only, so nothing it sends is used."""
         _check_offer(sdp)
+        if not publish:
+            self._admit_listener(space_id, session)
         room = self.room(space_id)
         old = room.sessions.pop(session, None)
         if old is not None:
@@ -529,6 +573,8 @@ class MediaServer:
 
     async def close(self) -> None:
         """This server stops: rooms hang up; their streams carry on after a restart."""
-        for room in list(self.rooms.values()):
-            del self.rooms[room.space_id]
-            await room.close()
+        for space_id in list(self.rooms):
+            # A room may empty (and close itself) while another one closes.
+            room = self.rooms.pop(space_id, None)
+            if room is not None:
+                await room.close()

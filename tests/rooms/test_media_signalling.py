@@ -4,6 +4,7 @@ Django checks roles before any media permission; these tests use a recording bac
 """
 
 import json
+import time
 
 import pytest
 from channels.db import database_sync_to_async
@@ -187,9 +188,14 @@ async def test_speaking_events_reach_every_page(media):
     await _next(page, "snapshot")
 
     # As `runmedia` says it; rooms.receivers puts it on the Space's group.
+    before = time.time()
     await media_signals.speaking.asend(sender=None, space_id=space.pk, speaking=[5, 9])
 
-    assert await _next(page, "speaking") == {"type": "speaking", "speaking": [5, 9]}
+    frame = await _next(page, "speaking")
+    # `at`: when, on the server's clock (pages listening over HLS show it that late).
+    at = frame.pop("at")
+    assert frame == {"type": "speaking", "speaking": [5, 9]}
+    assert before - 0.01 <= at <= time.time() + 0.001  # to the millisecond
     await page.disconnect()
 
 

@@ -1,6 +1,8 @@
 // Live audio in the room. Listeners open a receive-only connection and hear the room's
 // mix; people on the stage send their microphone and hear the other speakers. Offers and
 // answers travel on the room's WebSocket; the audio goes to the media server over WebRTC.
+// Listeners past the WebRTC cap (the server answers `media.hls`), or who choose it, hear
+// the room's HLS stream instead (hls.js); on the stage everyone is on WebRTC.
 
 const GATHER_TIMEOUT_MS = 2000;
 const ANSWER_TIMEOUT_MS = 12000;
@@ -38,8 +40,12 @@ function microphoneProblem(error) {
 }
 
 export class RoomAudio {
-  constructor({ send, element, strings, onStatus, onLevel, onChange }) {
+  constructor({ send, element, strings, onStatus, onLevel, onChange, hls, hlsUrl }) {
     this.send = send;
+    this.hls = hls; // an HlsListener (hls.js)
+    this.hlsUrl = hlsUrl;
+    this.listenOver = "webrtc"; // how a listener hears the room: "webrtc" or "hls"
+    this.hlsReason = ""; // why HLS: "cap" or "saturated" (the server said), "" (chosen)
     this.element = element;
     this.strings = strings;
     this.onStatus = onStatus;
@@ -49,7 +55,7 @@ export class RoomAudio {
     this.wanted = false; // the person asked to hear the room (a click: browsers need one)
     this.onStage = false;
     this.muted = true;
-    this.mode = null; // "speak" or "listen", as last offered
+    this.mode = null; // "speak" or "listen", as last offered; "hls" while on the HLS stream
     this.pc = null;
     this.attempt = 0; // bumped by every (re)connection and by stop(): stale work gives up
     this.offerId = 0; // echoed on the answer, so that a late answer cannot hit a new offer
@@ -115,7 +121,13 @@ export class RoomAudio {
     if (wasFailed) this.onChange?.();
   }
 
+  // Whether the page offers Try again: WebRTC gave up, or the HLS stream did.
+  get retryable() {
+    return this.failed || (this.mode === "hls" && this.hls.failed);
+  }
+
   tryAgain() {
+    if (this.mode === "hls") return this.hls.tryAgain();
     this.settled();
     this.failures = 0;
     this.micProblem = null;
@@ -144,6 +156,7 @@ export class RoomAudio {
     clearTimeout(this.timers.retry);
     this.settled();
     this.hangUp();
+    this.stopHls();
     this.stopMicrophone();
     this.send({ type: "media.stop" });
     this.onStatus("");
@@ -176,10 +189,52 @@ export class RoomAudio {
     }
   }
 
+  // The person chose how to listen ("webrtc" or "hls"); the stage is always WebRTC.
+  choose(over) {
+    this.listenOver = over;
+    this.hlsReason = "";
+    if (this.wanted) this.connect();
+    this.onChange?.();
+  }
+
+  // The server has no WebRTC place for this listener: the HLS stream, and why.
+  onHls(frame) {
+    if (frame.id !== undefined && frame.id !== null && frame.id !== this.offerId) return;
+    clearTimeout(this.timers.answer);
+    this.listenOver = "hls";
+    this.hlsReason = frame.reason || "cap";
+    if (frame.url) this.hlsUrl = frame.url;
+    if (this.wanted) this.connect();
+    this.onChange?.();
+  }
+
+  startHls() {
+    this.hangUp();
+    this.settled();
+    this.failures = 0;
+    // Let go of a WebRTC place held at the server, if any: someone else may have it.
+    this.send({ type: "media.stop" });
+    this.mode = "hls";
+    this.hls.start(this.hlsUrl, this.hlsReason);
+    this.onChange?.();
+  }
+
+  stopHls() {
+    if (this.mode !== "hls") return;
+    this.hls.stop();
+    this.mode = null;
+  }
+
   async connect() {
     const attempt = ++this.attempt;
-    this.hangUp();
     clearTimeout(this.timers.retry);
+    if (this.wanted && !(this.onStage && !this.micProblem) && this.listenOver === "hls") {
+      // Already on the stream (a new socket, a re-render): let it play on.
+      if (this.mode !== "hls" || !this.hls.active) this.startHls();
+      return;
+    }
+    this.stopHls();
+    this.hangUp();
     if (!this.wanted) return;
     let publish = this.onStage && !this.micProblem;
     this.armFailure();
@@ -288,7 +343,7 @@ export class RoomAudio {
       this.pc.close();
       this.pc = null;
     }
-    this.mode = null;
+    if (this.mode !== "hls") this.mode = null;
   }
 
   onAnswer(frame) {
@@ -322,6 +377,7 @@ export class RoomAudio {
       this.stopMicrophone();
       return this.connect();
     }
+    if (this.mode === "hls") return; // an error about a WebRTC offer that HLS replaced
     if (frame.code === "rate_limited") return this.retry({ quiet: true });
     this.hangUp();
     this.settled();

@@ -3,6 +3,7 @@
 // control behind.
 import { connectSocket } from "../core/socket.js";
 import { RoomAudio } from "./audio.js";
+import { HlsListener, hlsSupported } from "./hls.js";
 
 const root = document.getElementById("space-room");
 const strings = JSON.parse(document.getElementById("space-strings").textContent);
@@ -11,6 +12,10 @@ const HEARTBEAT_MS = 10000;
 // No pong for this long: the socket is dead even if the browser has not noticed.
 const PONG_TIMEOUT_MS = 25000;
 const LOSSY = new Set(["reactions.batch", "audience.count"]);
+// An HLS listener sees room events when the audio they belong to plays, but never holds
+// one longer than this (the stream stalled, or never started).
+const HOLD_MAX_MS = 30000;
+const HOLD_CHECK_MS = 50;
 const ROLE_LABELS = { host: strings.host, cohost: strings.cohost, speaker: strings.speaker, listener: strings.listener };
 
 const view = {
@@ -29,9 +34,33 @@ const view = {
   micLevel: null, // the speaker's input level, 0 to 1, while their microphone is on
 };
 
+// The HLS texts live in the template, beside the choice that they go with.
+const hlsChoice = $("hls-choice");
+Object.assign(strings, {
+  hls_full: hlsChoice.dataset.full,
+  hls_busy: hlsChoice.dataset.busy,
+  hls_connecting: hlsChoice.dataset.connecting,
+  hls_listening: hlsChoice.dataset.listening,
+  hls_failed: hlsChoice.dataset.failed,
+  hls_unsupported: hlsChoice.dataset.unsupported,
+});
+const canHls = hlsSupported($("hls-audio"));
+
+const hls = new HlsListener({
+  element: $("hls-audio"),
+  strings,
+  onStatus: (text) => {
+    view.audioStatus = text;
+    renderAudio();
+  },
+  onChange: () => renderAudio(),
+});
+
 const audio = new RoomAudio({
   send: (frame) => socket?.send(frame),
   element: $("space-audio"),
+  hls,
+  hlsUrl: root.dataset.hlsUrl,
   strings,
   onStatus: (text) => {
     view.audioStatus = text;
@@ -41,7 +70,10 @@ const audio = new RoomAudio({
     view.micLevel = level;
     renderMicLevel();
   },
-  onChange: () => renderDock(),
+  onChange: () => {
+    renderDock();
+    renderAudio();
+  },
 });
 
 let socket = null;
@@ -50,6 +82,8 @@ let lastPong = Date.now();
 // Resync: one snapshot fetch at a time; events that arrive meanwhile wait for it.
 let fetching = null;
 let buffered = [];
+// Room events held for an HLS listener until the audio catches up with them, in order.
+let held = [];
 
 // DOM helpers ------------------------------------------------------------------------------
 
@@ -306,7 +340,11 @@ function renderDock() {
 
 function renderAudio() {
   $("audio-status").textContent = view.audioStatus;
-  $("audio-retry").hidden = !audio.failed;
+  $("audio-retry").hidden = !audio.retryable;
+  // Listeners may choose the HLS stream (a few seconds late); the stage is always WebRTC.
+  const listener = view.phase === "live" && Boolean(me()) && !onStage();
+  hlsChoice.hidden = !listener || !canHls;
+  $("hls-listen").checked = audio.listenOver === "hls";
 }
 
 // Apart from renderAudio: the level changes many times a second, the status line must not.
@@ -567,11 +605,7 @@ function onMessage(message) {
   if (message.type === "pong") return;
   if (message.type === "media.answer") return audio.onAnswer(message);
   if (message.type === "media.ice") return audio.onIce(message);
-  if (message.type === "speaking") {
-    view.speaking = new Set(message.speaking);
-    if (view.room && view.phase === "live") renderStage();
-    return;
-  }
+  if (message.type === "speaking") return hold(message);
   if (message.type === "error") {
     if (message.code === "space_ended") return finish("ended");
     if (message.code === "removed") return finish("removed");
@@ -581,9 +615,67 @@ function onMessage(message) {
     if (message.for === "media.offer" || message.for === "media.ice") return audio.onError(message);
     return toast(message.message);
   }
+  if (message.type === "media.hls") return audio.onHls(message);
   if (!view.room) return;
-  onRoomEvent(message);
+  if (message.type === "audience.count") return onRoomEvent(message);
+  hold(message);
 }
+
+// Held events: an HLS listener hears the room a few seconds late, so a reaction, a stage
+// change or a speaking ring waits until the audio playing reaches its `at` (server time, as
+// is the stream's EXT-X-PROGRAM-DATE-TIME); then it goes through the same functions as
+// ever. Events about the viewer's own seat (an invitation, a role, a removal) and the end
+// apply at once, with everything held before them, so that the order never changes.
+function delaying() {
+  return audio.mode === "hls";
+}
+
+function aboutMe(message) {
+  const mine = me();
+  if (message.type === "space.ended") return true;
+  if (!mine) return false;
+  return message.participant_id === mine.id || message.participant?.id === mine.id;
+}
+
+function hold(message) {
+  if (!delaying() || typeof message.at !== "number") {
+    releaseHeld();
+    return deliver(message);
+  }
+  held.push({ message, since: performance.now() });
+  if (aboutMe(message)) return releaseHeld();
+  releaseDue();
+}
+
+function deliver(message) {
+  if (message.type === "speaking") {
+    view.speaking = new Set(message.speaking);
+    if (view.room && view.phase === "live") renderStage();
+    return;
+  }
+  if (view.room) onRoomEvent(message);
+}
+
+function releaseHeld() {
+  const waiting = held;
+  held = [];
+  for (const { message } of waiting) deliver(message);
+}
+
+function releaseDue() {
+  if (!held.length) return;
+  if (!delaying()) return releaseHeld();
+  const playing = hls.playingDate();
+  const now = performance.now();
+  while (held.length) {
+    const { message, since } = held[0];
+    const due = playing !== null && message.at <= playing;
+    if (!due && now - since < HOLD_MAX_MS) break;
+    held.shift();
+    deliver(message);
+  }
+}
+setInterval(releaseDue, HOLD_CHECK_MS);
 
 // Interactions --------------------------------------------------------------------------------
 
@@ -599,6 +691,7 @@ $("audio-toggle").addEventListener("click", () => {
   if (unmute) audio.retryMicrophone();
 });
 $("audio-retry").addEventListener("click", () => audio.tryAgain());
+$("hls-listen").addEventListener("change", (event) => audio.choose(event.target.checked ? "hls" : "webrtc"));
 $("listed").addEventListener("change", (event) => send({ type: "listed.set", listed: event.target.checked }));
 for (const button of document.querySelectorAll("[data-emoji]")) {
   button.addEventListener("click", () => send({ type: "react", emoji: button.dataset.emoji }));
