@@ -19,6 +19,8 @@ BENCHMARKS = [
     "benchmarks.media_browser",
     "benchmarks.reminders",
     "benchmarks.egress",
+    "benchmarks.hls_serving",
+    "benchmarks.hls_audience",
 ]
 
 
