@@ -3,8 +3,9 @@
 Inside a network namespace with only loopback (scripts/in-netns), as
 benchmarks/media_fanout.py: a bundled Valkey server, `manage.py runmedia`, and the
 Spaces site as in production (benchmarks/hls_serving.py: DJANGO_DEBUG=false, a
-recording the real egress wrote, VIA = `xaccel`: nginx in front of Daphne with
-X-Accel-Redirect, or `daphne` alone, or `nginx` serving the files as a CDN origin would).
+recording the real egress wrote). VIA is how HLS is served (hls_serving's targets):
+`xcache` (deploy/nginx/spaces-hls*.conf: X-Accel-Redirect and the anonymous micro-cache),
+`xaccel` (the same without the cache), `daphne` alone, or `nginx` (static files).
 For each N in HLS: one speaker and WEBRTC receive-only aiortc listeners
 (benchmarks/media_clients.py, 100 per process; WEBRTC_LISTENER_CAP of them by default)
 connect; then N HLS listeners (one asyncio aiohttp process) ask for the playlist and
@@ -31,7 +32,7 @@ from benchmarks import hls_serving as serving
 ROOT = Path(__file__).resolve().parent.parent
 HLS = [int(n) for n in os.environ.get("BENCH_AUDIENCE_HLS", "100,200,300").split(",")]
 WINDOW = float(os.environ.get("BENCH_AUDIENCE_WINDOW", "15"))
-VIA = os.environ.get("BENCH_AUDIENCE_VIA", "xaccel")
+VIA = os.environ.get("BENCH_AUDIENCE_VIA", "xcache")
 RECORDING_SECONDS = float(os.environ.get("BENCH_AUDIENCE_RECORDING", "60"))
 HOLD_P99 = 1.0
 PER_CLIENT = 100
@@ -138,7 +139,7 @@ def _in_namespace() -> list[str]:
     ]
     with tempfile.TemporaryDirectory() as folder, serving.valkey({}) as redis_url:
         env = serving.site_env(folder, redis_url, MEDIA_ANSWER_TIMEOUT="30")
-        if VIA == "xaccel":
+        if VIA in ("xaccel", "xcache"):
             env["RECORDINGS_X_ACCEL_PREFIX"] = serving.X_ACCEL_PREFIX
         recorded = serving.prepare(env, RECORDING_SECONDS)
         playlist = recorded.path(serving.PLAYLIST)
@@ -157,16 +158,18 @@ def _in_namespace() -> list[str]:
             )
             daphne_port = port = serving.free_port()
             processes["Daphne"] = serving.start_daphne(env, daphne_port)
-            if VIA in ("xaccel", "nginx"):
+            if VIA != "daphne":
                 port = serving.free_port()
+                behind = None if VIA == "nginx" else daphne_port
                 processes["nginx"] = serving.start_nginx(
-                    folder, port, env["EGRESS_ROOT"], daphne_port
+                    folder, port, env["EGRESS_ROOT"], behind, cache=VIA == "xcache"
                 )
             time.sleep(1)
             pids = {
                 name: (lambda p=p: serving.process_tree(p.pid)) for name, p in processes.items()
             }
             base = f"http://127.0.0.1:{port}"
+            asyncio.run(serving.ready(base, [playlist, *segments]))
             for hls in HLS:
                 lines.append(
                     asyncio.run(_step(hls, webrtc, env, base, recorded, playlist, segments, pids))

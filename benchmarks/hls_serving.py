@@ -12,9 +12,10 @@ playlist and then the next segment, for DURATION seconds after a one-second warm
   Space is left live);
 - `nginx`: nginx serving EGRESS_ROOT as static files, what a CDN origin would do (no
   access check: the upper bound);
-- `xaccel`: nginx in front of Daphne with RECORDINGS_X_ACCEL_PREFIX=/protected/: Django
-  checks access and answers the playlist, nginx sends the segments
-  (deploy/nginx/spaces-hls.conf is the production version of that configuration).
+- `xaccel`: nginx in front of Daphne with RECORDINGS_X_ACCEL_PREFIX=/protected/ and the
+  production configuration, deploy/nginx/spaces-hls*.conf, without its micro-cache:
+  Django checks access on every request and answers the playlist, nginx sends segments;
+- `xcache`: the same with the micro-cache (anonymous answers kept for a second).
 
 Reported: requests/s, p50/p99 latency, the server processes' CPU (from /proc: Daphne,
 nginx's master and workers) and what that makes in HLS listeners per core, a listener
@@ -25,6 +26,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import secrets
 import shutil
 import socket
@@ -40,7 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("BENCH_HLS_SECONDS", "60"))
 CONNECTIONS = [int(n) for n in os.environ.get("BENCH_HLS_CONNECTIONS", "10,50").split(",")]
 DURATION = float(os.environ.get("BENCH_HLS_DURATION", "8"))
-TARGETS = os.environ.get("BENCH_HLS_TARGETS", "daphne,nginx,xaccel").split(",")
+TARGETS = os.environ.get("BENCH_HLS_TARGETS", "daphne,xaccel,xcache,nginx").split(",")
+WARMUP = 1.0  # seconds of requests before the measured window
 URL = os.environ.get("BENCH_HLS_URL", "/recordings/{recording}/{name}")
 PLAYLIST = os.environ.get("BENCH_HLS_PLAYLIST", "index.m3u8")
 NGINX = os.environ.get("NGINX") or shutil.which("nginx") or "/usr/sbin/nginx"
@@ -147,13 +150,13 @@ class Recorded:
         return URL.format(recording=self.recording, code=self.code, space=self.space_id, name=name)
 
 
-def prepare(env: dict, seconds: float = SECONDS, live: bool | None = None) -> Recorded:
+def prepare(env: dict, seconds: float, live: bool | None = None) -> Recorded:
     """Migrate a fresh database, then record a Space of `seconds` with the real egress."""
     if live is None:
         live = "{code}" in URL  # the live view serves only a live Space
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     script = (
-        "import django, json; django.setup(); from benchmarks.hls_serving import write_recording; "
+        "import django, json; django.setup(); from django.core.management import call_command; "
+        "from benchmarks.hls_serving import write_recording; call_command('migrate', verbosity=0); "
         f"print(json.dumps(write_recording({seconds!r}, {live!r})))"
     )
     out = subprocess.run(
@@ -211,22 +214,57 @@ def start_daphne(env: dict, port: int) -> subprocess.Popen:
     return process
 
 
-def nginx_config(folder: str, port: int, egress_root: str, daphne_port: int | None) -> str:
-    """One server on an unprivileged port: EGRESS_ROOT's hls/ as static files under /hls/
-    (a CDN origin), the X-Accel location, and everything else proxied to Daphne."""
+DEPLOY = ROOT / "deploy" / "nginx"
+DEPLOY_EGRESS = "/srv/spaces/var/egress/"
+
+
+def nginx_config(folder: str, port: int, egress_root: str, daphne_port=None, cache=True) -> str:
+    """One server on an unprivileged port. Alone: EGRESS_ROOT's hls/ as static files under
+    /hls/ (a CDN origin). With Daphne: deploy/nginx/spaces-hls*.conf (the micro-cache only
+    if `cache`), everything else proxied to Daphne."""
     user = "user root;\n" if os.getuid() == 0 else ""  # workers must read our temp folder
-    proxy = ""
+    site = ""
     if daphne_port:
-        proxy = """
-    location / {
-      proxy_pass http://daphne;
+        origin_port = free_port()
+        http = (
+            (DEPLOY / "spaces-hls.conf")
+            .read_text()
+            .replace(DEPLOY_EGRESS, egress_root.rstrip("/") + "/")
+            .replace("127.0.0.1:8000", f"127.0.0.1:{daphne_port}")
+            .replace("127.0.0.1:8081", f"127.0.0.1:{origin_port}")
+            .replace("/var/cache/nginx/spaces-hls", f"{folder}/nginx-cache")
+        )
+        locations = (
+            (DEPLOY / "spaces-hls-locations.conf")
+            .read_text()
+            .replace("127.0.0.1:8081", f"127.0.0.1:{origin_port}")
+        )
+        if not cache:
+            locations = re.sub(r"\n\s*proxy_(cache|no_cache|ignore_headers)\b[^;]*;", "", locations)
+        site = f"""
+{http}
+  server {{
+    listen 127.0.0.1:{port} reuseport backlog=4096;
+{locations}
+    location / {{
+      proxy_pass http://spaces_daphne;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $host;
       proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_buffering on;
-    }"""
-    upstream = f"upstream daphne {{ server 127.0.0.1:{daphne_port}; keepalive 64; }}"
+    }}
+  }}"""
+    origin = ""
+    if not daphne_port:
+        origin = f"""
+  server {{
+    listen 127.0.0.1:{port} reuseport backlog=4096;
+    location /hls/ {{
+      alias {egress_root.rstrip("/")}/hls/;
+      location ~ \\.m3u8$ {{ add_header Cache-Control "no-cache"; }}
+      add_header Cache-Control "public, max-age=86400, immutable";
+    }}
+  }}"""
     return f"""{user}worker_processes {NGINX_WORKERS};
 daemon off;
 pid {folder}/nginx.pid;
@@ -242,28 +280,16 @@ http {{
   sendfile on;
   tcp_nopush on;
   keepalive_requests 1000000;
-  types {{ application/vnd.apple.mpegurl m3u8; audio/mp4 m4s mp4; }}
-  {upstream if daphne_port else ""}
-  server {{
-    listen 127.0.0.1:{port} reuseport backlog=4096;
-    location /hls/ {{
-      alias {egress_root}/hls/;
-      location ~ \\.m3u8$ {{ add_header Cache-Control "no-cache"; }}
-      add_header Cache-Control "public, max-age=86400, immutable";
-    }}
-    location {X_ACCEL_PREFIX} {{
-      internal;
-      alias {egress_root}/;
-      add_header Cache-Control "private, max-age=86400";
-    }}{proxy}
-  }}
+  types {{ application/vnd.apple.mpegurl m3u8; audio/mp4 m4s mp4; }}{site}{origin}
 }}
 """
 
 
-def start_nginx(folder: str, port: int, egress_root: str, daphne_port=None) -> subprocess.Popen:
+def start_nginx(
+    folder: str, port: int, egress_root: str, daphne_port=None, cache=True
+) -> subprocess.Popen:
     config = Path(folder) / "nginx.conf"
-    config.write_text(nginx_config(folder, port, egress_root, daphne_port))
+    config.write_text(nginx_config(folder, port, egress_root, daphne_port, cache))
     process = subprocess.Popen(
         [NGINX, "-p", folder, "-e", f"{folder}/nginx-error.log", "-c", str(config)],
         stdout=subprocess.DEVNULL,
@@ -328,10 +354,10 @@ async def _get(session, url: str, load: Load, into: list, measuring) -> bool:
 
 async def hammer(base: str, playlist: str, segments: list[str], connections: int, duration: float):
     """N connections asking for playlist, segment, playlist, next segment… as fast as
-    they are answered; measured for `duration` seconds after one second of warm-up."""
+    they are answered; measured for `duration` seconds after WARMUP seconds."""
     load = Load()
     loop = asyncio.get_running_loop()
-    start = loop.time() + 1.0
+    start = loop.time() + WARMUP
     stop_at = start + duration
 
     def measuring() -> bool:
@@ -397,6 +423,17 @@ async def listen(
     return load
 
 
+async def ready(base: str, paths: list[str]) -> None:
+    """Each file asked for once, so that the first requests' costs (a process's first
+    Django request, nginx opening the cache) fall outside the measured window."""
+    async with _session(1) as session:
+        for path in paths:
+            async with session.get(base + path) as response:
+                await response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"{path}: {response.status}")
+
+
 def summary(load: Load, cpu: float) -> str:
     """requests/s, latencies, server CPU (share of one core) and listeners per core."""
     rate = load.requests / load.wall
@@ -425,8 +462,9 @@ def _measure(target, base, recorded, pids, connections) -> str:
     cpu = {}
 
     async def measured():
+        await ready(base, [playlist, *segments])
         task = asyncio.create_task(hammer(base, playlist, segments, connections, DURATION))
-        await asyncio.sleep(1.0)  # the warm-up
+        await asyncio.sleep(WARMUP)
         cpu["start"], cpu["at"] = cpu_seconds(pids()), time.monotonic()
         load = await task
         cpu["end"], cpu["until"] = cpu_seconds(pids()), time.monotonic()
@@ -446,31 +484,47 @@ def run() -> list[str]:
     ]
     with tempfile.TemporaryDirectory() as folder, valkey(os.environ) as redis_url:
         env = site_env(folder, redis_url)
-        recorded = prepare(env)
+        recorded = prepare(env, SECONDS)
         lines.append(f"{len(recorded.segments)} segments, playlist {recorded.path(PLAYLIST)}")
-        for target in TARGETS:
-            lines += _target(target, folder, env, recorded)
-            for line in lines[-len(CONNECTIONS) :]:
-                print(line, flush=True)
+        lines += measure(folder, env, recorded)
     return lines
 
 
-def _target(target: str, folder: str, env: dict, recorded: Recorded) -> list[str]:
-    egress_root = env["EGRESS_ROOT"]
-    processes = []
+def measure(folder: str, env: dict, recorded: Recorded) -> list[str]:
+    """Every target in TARGETS, for each N in CONNECTIONS, on a prepared recording."""
+    lines = []
+    accel = []  # one Daphne with X-Accel-Redirect, for both nginx configurations
     try:
-        if target in ("daphne", "xaccel"):
-            daphne_port = free_port()
-            extra = {"RECORDINGS_X_ACCEL_PREFIX": X_ACCEL_PREFIX} if target == "xaccel" else {}
-            daphne = start_daphne({**env, **extra}, daphne_port)
-            processes.append(daphne)
-            port = daphne_port
-        if target in ("nginx", "xaccel"):
+        for target in TARGETS:
+            lines += _target(target, folder, env, recorded, accel)
+            for line in lines[-len(CONNECTIONS) :]:
+                print(line, flush=True)
+    finally:
+        for process, _port in accel:
+            stop(process)
+    return lines
+
+
+def _target(target: str, folder: str, env: dict, recorded: Recorded, accel: list) -> list[str]:
+    processes, stopping = [], []
+    try:
+        if target == "daphne":
             port = free_port()
-            nginx = start_nginx(
-                folder, port, egress_root, daphne_port if target == "xaccel" else None
-            )
+            processes.append(start_daphne(env, port))
+            stopping.append(processes[-1])
+        if target in ("xaccel", "xcache"):
+            if not accel:
+                daphne_port = free_port()
+                extra = {"RECORDINGS_X_ACCEL_PREFIX": X_ACCEL_PREFIX}
+                accel.append((start_daphne({**env, **extra}, daphne_port), daphne_port))
+            daphne, daphne_port = accel[0]
+            processes.append(daphne)
+        if target in ("nginx", "xaccel", "xcache"):
+            port = free_port()
+            behind = daphne_port if target != "nginx" else None
+            nginx = start_nginx(folder, port, env["EGRESS_ROOT"], behind, target == "xcache")
             processes.append(nginx)
+            stopping.append(nginx)
 
         def pids() -> list[int]:
             return [pid for p in processes for pid in process_tree(p.pid)]
@@ -478,7 +532,7 @@ def _target(target: str, folder: str, env: dict, recorded: Recorded) -> list[str
         base = f"http://127.0.0.1:{port}"
         return [_measure(target, base, recorded, pids, n) for n in CONNECTIONS]
     finally:
-        for process in reversed(processes):
+        for process in reversed(stopping):
             stop(process)
 
 
