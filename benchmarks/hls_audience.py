@@ -30,7 +30,7 @@ from pathlib import Path
 from benchmarks import hls_serving as serving
 
 ROOT = Path(__file__).resolve().parent.parent
-HLS = [int(n) for n in os.environ.get("BENCH_AUDIENCE_HLS", "100,200,300").split(",")]
+HLS = [int(n) for n in os.environ.get("BENCH_AUDIENCE_HLS", "500,1000").split(",")]
 WINDOW = float(os.environ.get("BENCH_AUDIENCE_WINDOW", "15"))
 VIA = os.environ.get("BENCH_AUDIENCE_VIA", "xcache")
 RECORDING_SECONDS = float(os.environ.get("BENCH_AUDIENCE_RECORDING", "60"))
@@ -87,7 +87,7 @@ async def _step(hls: int, webrtc: int, env, base, recorded, playlist, segments, 
         )
         await asyncio.sleep(serving.CADENCE)  # the HLS listeners' first round: not counted
         cpu0 = {name: serving.cpu_seconds(p()) for name, p in pids.items()}
-        busy0, wall0 = _machine_busy(), loop.time()
+        busy0, wall0, client0 = _machine_busy(), loop.time(), time.process_time()
         for client in clients:
             client.stdin.write("GO\n")
             client.stdin.flush()
@@ -101,7 +101,7 @@ async def _step(hls: int, webrtc: int, env, base, recorded, playlist, segments, 
         if not clients:
             await asyncio.sleep(max(0.0, wall0 + WINDOW - loop.time()))
         cpu1 = {name: serving.cpu_seconds(p()) for name, p in pids.items()}
-        busy1, wall1 = _machine_busy(), loop.time()
+        busy1, wall1, client1 = _machine_busy(), loop.time(), time.process_time()
         for client in clients:
             await asyncio.to_thread(client.wait, 60)
     finally:
@@ -114,19 +114,22 @@ async def _step(hls: int, webrtc: int, env, base, recorded, playlist, segments, 
     received = sum(r["received"] for r in results)
     lost = sum(r["lost"] for r in results)
     loss = lost / max(received + lost, 1)
-    share = received / max(webrtc * 50 * WINDOW, 1)
+    expected = sum(r["client_wall"] for r in results) / max(len(results), 1) * webrtc * 50
+    share = received / max(expected, 1)
+    busiest = max((r["client_cpu"] / r["client_wall"] for r in results), default=0.0)
     on_time = 1 - load.late / max(load.expected, 1) if hls else 1.0
     p99 = serving.percentile(load.segment, 0.99) if hls else 0.0
     held = loss < 0.01 and on_time >= 0.99 and p99 < HOLD_P99 and not load.failed
     cpus = ", ".join(f"{name} {value:.0%}" for name, value in cpu.items())
+    heard = f"WebRTC received {share:.1%} of 50 packets/s, loss {loss:.2%};  " if webrtc else ""
     return (
-        f"WebRTC {webrtc:>3} + HLS {hls:>4}: {'HELD' if held else 'not held'}  "
-        f"WebRTC received {share:.1%} of 50 packets/s, loss {loss:.2%};  "
+        f"WebRTC {webrtc:>3} + HLS {hls:>4}: {'HELD' if held else 'not held'}  {heard}"
         f"HLS rounds on time {on_time:.1%}, segment p50 "
         f"{serving.percentile(load.segment, 0.5) * 1000:.0f} ms p99 {p99 * 1000:.0f} ms, "
         f"playlist p99 {serving.percentile(load.playlist, 0.99) * 1000:.0f} ms"
         f"{f', {load.failed} failed' if load.failed else ''};  "
-        f"CPU (of a core): {cpus}, machine {machine:.0%} of {os.cpu_count()} cores"
+        f"CPU (of a core): {cpus}, HLS client {(client1 - client0) / wall:.0%}, busiest "
+        f"WebRTC client {busiest:.0%}, machine {machine:.0%} of {os.cpu_count()} cores"
     )
 
 
