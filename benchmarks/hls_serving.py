@@ -379,11 +379,10 @@ async def hammer(base: str, playlist: str, segments: list[str], connections: int
     return load
 
 
-async def listen(
-    base: str, playlist: str, segments: list[str], listeners: int, duration: float, started=None
-) -> Load:
+async def listen(base: str, playlist: str, segments: list[str], listeners: int, duration: float):
     """N HLS listeners, each asking for the playlist and then its next segment every
-    CADENCE seconds (spread evenly over the cadence), for `duration` seconds."""
+    CADENCE seconds (spread evenly over the cadence; each from its own place in the
+    recording), for `duration` seconds."""
     load = Load()
     loop = asyncio.get_running_loop()
     start = loop.time() + CADENCE  # the first round opens the connections: not measured
@@ -418,8 +417,6 @@ async def listen(
                 tick += CADENCE
 
     async with _session(0) as session:
-        if started is not None:
-            started()
         await asyncio.gather(*(listener(n) for n in range(listeners)))
     load.wall = duration
     return load
