@@ -177,6 +177,9 @@ def write_recording(seconds: float, live: bool) -> dict:
     from rooms.services import space_create, space_end
 
     host = User.objects.create_user("benchhost", "bench@example.com", "x" * 12)
+    # Space 1 is the room of the media benchmarks' clients (benchmarks/media_clients.py),
+    # whose egress writes hls/1/: the files served here are another Space's.
+    space_end(space=space_create(host=host, title="Media benchmarks' room"), actor=host)
     space = space_create(host=host, title="HLS benchmark", record=True)
     async_to_sync(_write_tones)(space.pk, seconds)
     if not live:
