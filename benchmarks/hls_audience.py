@@ -140,6 +140,8 @@ async def _step(hls: int, webrtc: int, env, base, recorded, playlist, segments, 
 
 
 def _in_namespace() -> list[str]:
+    if VIA != "daphne" and not serving.has_nginx():
+        return [f"skipped: no nginx at {serving.NGINX} (set NGINX, or BENCH_AUDIENCE_VIA=daphne)"]
     webrtc = _webrtc_listeners()
     lines = [
         f"{webrtc} WebRTC listeners (aiortc, {PER_CLIENT} per process) + N HLS listeners "

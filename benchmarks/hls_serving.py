@@ -223,6 +223,10 @@ DEPLOY = ROOT / "deploy" / "nginx"
 DEPLOY_EGRESS = "/srv/spaces/var/egress/"
 
 
+def has_nginx() -> bool:
+    return os.access(NGINX, os.X_OK)
+
+
 def nginx_config(folder: str, port: int, egress_root: str, daphne_port=None, cache=True) -> str:
     """One server on an unprivileged port. Alone: EGRESS_ROOT's hls/ as static files under
     /hls/ (a CDN origin). With Daphne: deploy/nginx/spaces-hls*.conf (the micro-cache only
@@ -498,6 +502,9 @@ def measure(folder: str, env: dict, recorded: Recorded) -> list[str]:
     accel = []  # one Daphne with X-Accel-Redirect, for both nginx configurations
     try:
         for target in TARGETS:
+            if target != "daphne" and not has_nginx():
+                lines.append(f"{target:<7} skipped: no nginx at {NGINX} (set NGINX)")
+                continue
             lines += _target(target, folder, env, recorded, accel)
             for line in lines[-len(CONNECTIONS) :]:
                 print(line, flush=True)

@@ -3,7 +3,6 @@ they run (deploy/nginx/) does what docs/deploy.md says: files only through Djang
 X-Accel-Redirect, anonymous answers cached for a second, signed-in requests never."""
 
 import os
-import shutil
 import urllib.error
 import urllib.request
 
@@ -11,9 +10,7 @@ import pytest
 
 from benchmarks import hls_audience, hls_serving
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(hls_serving.NGINX) and not shutil.which("nginx"), reason="needs nginx"
-)
+pytestmark = pytest.mark.skipif(not hls_serving.has_nginx(), reason="needs nginx")
 
 
 @pytest.fixture(scope="module")
