@@ -19,6 +19,9 @@ BENCHMARKS = [
     "benchmarks.media_browser",
     "benchmarks.reminders",
     "benchmarks.egress",
+    "benchmarks.hls_serving",
+    "benchmarks.hls_audience",
+    "benchmarks.hls_latency",
 ]
 
 
