@@ -180,10 +180,12 @@ class Command(BaseCommand):
         if space is None or "grace" not in people:
             return
         # Under `make run` the worker measures the recording later: measure it now (safe
-        # to run twice), a clip needs its length.
+        # to run twice), a clip needs its length; and draw its waveform, so that the replay
+        # shows one even before the worker is up.
         recording = Recording.objects.filter(space=space, duration=0).first()
         if recording is not None:
             self._try(recordings.recording_measure, recording_id=recording.pk)
+            self._try(recordings.recording_waveform, recording_id=recording.pk)
         clip = self._try(
             recordings.clip_create,
             space=space,
