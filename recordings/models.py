@@ -131,10 +131,14 @@ class Clip(models.Model):
 
     @property
     def playable(self) -> bool:
-        """Ready, and kept by the host or from a recording not yet expired."""
+        """Ready, and kept by the host or from a recording neither deleted nor expired
+        (live or ready: a live clip plays while its Space is on)."""
         if self.state != self.State.READY:
             return False
-        return self.kept or not self.recording.is_expired
+        recording = self.recording
+        return self.kept or (
+            recording.state != Recording.State.DELETED and not recording.is_expired
+        )
 
 
 # Replay (issue 11, item 4): what a replay shows beside the audio, stored while the Space
