@@ -1,13 +1,17 @@
-"""Reads for recordings."""
+"""Reads for recordings and clips."""
+
+import re
 
 from django.http import Http404
 from django.urls import reverse
 
+from accounts.selectors import is_blocked_between
 from recordings import files
 from recordings.access import access_space_recording
-from recordings.models import Recording, ReplayEvent, SpeakingTurn
+from recordings.models import Clip, Recording, ReplayEvent, SpeakingTurn
 from recordings.offsets import Clock
 from rooms.models import Space
+from rooms.selectors import hosts_shutting_out
 
 
 def recording_id_for(*, space_id: int) -> int | None:
@@ -109,3 +113,47 @@ def replay_data(recording: Recording) -> dict:
         "pins": pins,
         "plays": recording.plays,
     }
+
+
+# Clips -------------------------------------------------------------------------------------
+
+# A clip's link in a tweet's text: /c/<code>/ on any host (the code alone is the key).
+CLIP_LINK = re.compile(r"/c/([A-Za-z0-9]{10})(?![A-Za-z0-9])")
+
+
+def clip_cards(*, tweets, viewer) -> dict[int, list[dict]]:
+    """Clip cards for a page of tweets (timeline.cards provider): one query for the clips
+    linked from the whole page, one for the hosts keeping the viewer away (blocks either
+    way, bans); none when no tweet links to a clip."""
+    wanted = {tweet.pk: CLIP_LINK.findall(tweet.text or "") for tweet in tweets}
+    codes = {code for found in wanted.values() for code in found}
+    if not codes:
+        return {}
+    clips = {
+        clip.code: clip
+        for clip in Clip.objects.select_related("recording__space__host").filter(
+            code__in=codes, state=Clip.State.READY
+        )
+        if clip.playable
+    }
+    away = hosts_shutting_out(viewer, {clip.recording.space.host_id for clip in clips.values()})
+    clips = {c: clip for c, clip in clips.items() if clip.recording.space.host_id not in away}
+    cards = {}
+    for tweet_id, found in wanted.items():
+        seen = []
+        for code in found:
+            if code in clips and code not in seen:
+                seen.append(code)
+        if seen:
+            cards[tweet_id] = [
+                {"template": "recordings/_clip_card.html", "clip": clips[code]} for code in seen
+            ]
+    return cards
+
+
+def clip_creator_hidden(clip: Clip, viewer) -> bool:
+    """Whether the clip's creator is to be shown as "someone" to this viewer: a block
+    between them, as for any other account the viewer must not see."""
+    if clip.creator is None or viewer is None or not viewer.is_authenticated:
+        return False
+    return is_blocked_between(viewer, clip.creator)

@@ -24,9 +24,9 @@ from core.ratelimit import rate_limit
 from core.tasks import enqueue_on_commit
 from mediaserver.egress import fmp4
 from recordings import files
-from recordings.clip_access import shut_out
 from recordings.errors import RecordingError
 from recordings.models import CLIP_MAX_SECONDS, FILE_NAME, Clip, Recording, new_clip_code
+from rooms.access import may_listen, shut_out
 from rooms.models import Space
 
 log = logging.getLogger(__name__)
@@ -143,6 +143,8 @@ def clip_create_live(*, space: Space, actor, title: str = "") -> Clip:
     if recording.state == Recording.State.DELETED:
         raise ClipError(_("This recording was deleted."), code="recording_deleted")
     _allowed(space, actor)
+    if not may_listen(space, user=actor):  # removed from this Space: it is not theirs to hear
+        raise NotAllowed(_("You cannot clip this Space."), code="removed")
     playlist = files.playlist_read(recording.prefix)
     end = 0.0
     if playlist is not None and playlist.segments:
