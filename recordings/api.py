@@ -142,7 +142,7 @@ class ReplayApi(APIView):
             else:
                 reason, why = _("The recording failed."), "recording_failed"
             raise NotFound(reason, code=why)
-        return Response(ReplayOutput(selectors.replay_data(recording)).data)
+        return Response(ReplayOutput(selectors.replay_data(recording, request.user)).data)
 
 
 # Clips (issue 11) ---------------------------------------------------------------------------

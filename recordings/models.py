@@ -175,7 +175,8 @@ class ReplayEvent(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     at = models.DateTimeField()
     # reactions: {"counts": {emoji: n}, "reactors": {participant id: emoji}};
-    # pins: {"pins": [what rooms.selectors.pins says]}.
+    # pins: {"tweet_ids": [the pinned tweets' ids, in pin order]}, resolved for each viewer
+    # when read (recordings.selectors.replay_data).
     data = models.JSONField(default=dict)
 
     class Meta:

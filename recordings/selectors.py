@@ -2,6 +2,7 @@
 
 import re
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.urls import reverse
 
@@ -12,6 +13,7 @@ from recordings.models import Clip, Recording, ReplayEvent, SpeakingTurn
 from recordings.offsets import Clock
 from rooms.models import Space
 from rooms.selectors import hosts_shutting_out
+from timeline.selectors import visible_tweets
 
 
 def recording_id_for(*, space_id: int) -> int | None:
@@ -49,7 +51,7 @@ def recording_panel(*, space, user) -> dict | None:
     # `user` too: the inclusion tag's template gets no other context (the clip cutter).
     panel = {"recording": recording, "is_host": is_host, "space": space, "user": user}
     if recording.playable:
-        panel["replay"] = replay_data(recording)
+        panel["replay"] = replay_data(recording, user)
     return panel
 
 
@@ -64,11 +66,35 @@ def recording_playable(*, space, user) -> Recording:
     return recording
 
 
-def replay_data(recording: Recording) -> dict:
+def _pinned_ids(event: ReplayEvent) -> list[int]:
+    if "tweet_ids" in event.data:
+        return event.data["tweet_ids"]
+    return [pin["tweet_id"] for pin in event.data.get("pins", [])]  # stored before ids
+
+
+def _pins_for(viewer, tweet_ids: set[int]) -> dict[int, dict]:
+    """The pinned tweets this viewer may see now, as the live room shows pins."""
+    if not tweet_ids:
+        return {}
+    tweets = visible_tweets(viewer if viewer is not None else AnonymousUser())
+    return {
+        tweet.pk: {
+            "tweet_id": tweet.pk,
+            "text": tweet.text,
+            "handle": tweet.author.handle,
+            "name": tweet.author.name,
+            "url": tweet.get_absolute_url(),
+        }
+        for tweet in tweets.filter(pk__in=tweet_ids)
+    }
+
+
+def replay_data(recording: Recording, viewer=None) -> dict:
     """Everything a replay shows beside the audio, at offsets on the recording's own
     timeline (0 = its first sample, whatever the trim): the waveform, who spoke when (a
-    lane per person), the reaction batches, the pinned tweets as they changed, the plays.
-    Two queries, however long the Space."""
+    lane per person), the reaction batches, the pinned tweets as they changed and as
+    this viewer may see them now, the plays. Three queries (two without pins), however
+    long the Space."""
     playlist = files.playlist_read(recording.prefix)
     clock = Clock.of(playlist, recording.started_at)
     end = recording.duration or clock.duration
@@ -90,13 +116,18 @@ def replay_data(recording: Recording) -> dict:
                 "turns": [],
             }
         lane["turns"].append([start, max(start, stop)])
-    reactions, pins = [], []
+    reactions, pin_changes = [], []
     for event in ReplayEvent.objects.filter(recording=recording).order_by("at", "pk"):
         offset = clock.offset(event.at)
         if event.kind == ReplayEvent.Kind.REACTIONS:
             reactions.append({"offset": offset, **event.data})
         else:
-            pins.append({"offset": offset, "pins": event.data.get("pins", [])})
+            pin_changes.append((offset, _pinned_ids(event)))
+    shown = _pins_for(viewer, {pk for _offset, ids in pin_changes for pk in ids})
+    pins = [
+        {"offset": offset, "pins": [shown[pk] for pk in ids if pk in shown]}
+        for offset, ids in pin_changes
+    ]
     return {
         "duration": end,
         "trim_start": recording.trim_start,

@@ -134,7 +134,9 @@ def replay_reactions_note(
 
 def replay_pins_note(*, space, pins: list[dict] | None = None) -> ReplayEvent | None:
     """The pinned tweets changed (or a recording starts: as they are then), in a
-    recorded Space: the replay shows them as they were at each moment."""
+    recorded Space: the replay shows them as they were at each moment. Only their ids:
+    each viewer sees them as the timeline would show them then (a deleted tweet, or one
+    by someone a block keeps from the viewer, is left out)."""
     if not space.record:
         return None
     recording_id = live_recording_id(space.pk)
@@ -146,7 +148,7 @@ def replay_pins_note(*, space, pins: list[dict] | None = None) -> ReplayEvent | 
         recording_id=recording_id,
         kind=ReplayEvent.Kind.PINS,
         at=timezone.now(),
-        data={"pins": pins},
+        data={"tweet_ids": [pin["tweet_id"] for pin in pins]},
     )
 
 

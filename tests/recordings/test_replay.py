@@ -108,10 +108,10 @@ def test_reaction_batches_and_pins_are_stored_for_a_recorded_space(recorded, hos
 
     events = list(ReplayEvent.objects.order_by("pk"))
     assert [(e.kind, e.data) for e in events] == [
-        ("pins", {"pins": []}),  # as they were when the recording started
+        ("pins", {"tweet_ids": []}),  # as they were when the recording started
         ("reactions", {"counts": {"😂": 3, "👍": 1}, "reactors": {str(speaker.pk): "😂"}}),
-        ("pins", {"pins": [pytest_pin(tweet)]}),
-        ("pins", {"pins": []}),
+        ("pins", {"tweet_ids": [tweet.pk]}),  # ids only: resolved for each viewer
+        ("pins", {"tweet_ids": []}),
     ]
 
 
@@ -257,6 +257,63 @@ def test_replay_data_puts_each_event_at_its_offset(speaker, real, django_assert_
         0,
         60,
     )
+
+
+@pytest.fixture
+def pinned(real, host):
+    """The ended Space's replay with two tweets pinned at its start, one of them by Ann."""
+    ann = UserFactory(handle="ann")
+    notes = TweetFactory(author=host, text="The notes")
+    hers = TweetFactory(author=ann, text="Ann says so")
+    ReplayEvent.objects.filter(kind="pins").delete()
+    ReplayEvent.objects.create(
+        recording=real,
+        kind="pins",
+        at=real.space.started_at,
+        data={"tweet_ids": [notes.pk, hers.pk]},
+    )
+    return notes, hers
+
+
+def _pinned_texts(data) -> list[list[str]]:
+    return [[pin["text"] for pin in change["pins"]] for change in data["pins"]]
+
+
+def test_the_replay_shows_the_pins_as_the_live_room_did(api, pinned):
+    notes, _hers = pinned
+    data = api.get(replay_url(notes.author.hosted_spaces.get())).json()
+
+    assert _pinned_texts(data) == [["The notes", "Ann says so"]]
+    assert data["pins"][0]["pins"][0] == pytest_pin(notes)
+
+
+def test_a_deleted_pinned_tweet_is_not_in_the_replay(api, pinned, client):
+    notes, hers = pinned
+    space = notes.author.hosted_spaces.get()
+    hers.delete()
+
+    assert _pinned_texts(api.get(replay_url(space)).json()) == [["The notes"]]
+    assert "Ann says so" not in client.get(space.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize("who_blocks", ["viewer", "author"])
+def test_a_pinned_tweet_by_someone_blocked_is_not_in_their_replay(api, client, pinned, who_blocks):
+    notes, hers = pinned
+    space = notes.author.hosted_spaces.get()
+    viewer = UserFactory()
+    if who_blocks == "viewer":
+        block_create(blocker=viewer, blocked=hers.author)
+    else:
+        block_create(blocker=hers.author, blocked=viewer)
+    api.force_authenticate(viewer)
+    client.force_login(viewer)
+
+    assert _pinned_texts(api.get(replay_url(space)).json()) == [["The notes"]]
+    page = client.get(space.get_absolute_url()).content.decode()
+    assert "The notes" in page
+    assert "Ann says so" not in page
+    api.force_authenticate(None)
+    assert _pinned_texts(api.get(replay_url(space)).json()) == [["The notes", "Ann says so"]]
 
 
 def replay_url(space):
