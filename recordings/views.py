@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from core.errors import error_message
 from core.forms import add_service_errors
-from core.ratelimit import hit
+from core.ratelimit import RateLimited
 from recordings import files, selectors, services
 from recordings.access import (
     access_clip,
@@ -170,14 +170,14 @@ def recording_play(request, code):
     session and hour, for anyone who may play it."""
     space = space_get(code)
     recording = selectors.recording_playable(space=space, user=request.user)
-    if request.session.session_key is None:
-        request.session.save()  # the play is noted in it anyway; its key counts the hits
-    if not hit(key=f"replay-play:{request.session.session_key}", limit=30, period=60):
-        return JsonResponse(
-            {"detail": _("Too many replays started: wait a minute."), "code": "rate_limited"},
-            status=429,
+    try:
+        plays = services.recording_play(
+            recording=recording,
+            session=request.session,
+            client_ip=request.META.get("REMOTE_ADDR", ""),
         )
-    plays = services.recording_play(recording=recording, session=request.session)
+    except RateLimited as error:
+        return JsonResponse({"detail": error_message(error), "code": "rate_limited"}, status=429)
     return JsonResponse({"plays": plays})
 
 
