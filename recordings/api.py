@@ -132,15 +132,9 @@ class ReplayApi(APIView):
             if not space.record:
                 raise NotFound(_("This Space was not recorded."), code="not_recorded") from None
             raise NotFound(_("This Space has no replay."), code="no_replay") from None
-        if not recording.playable:  # its host sees why
-            if recording.state == Recording.State.DELETED:
-                reason, why = _("This recording was deleted."), "recording_deleted"
-            elif recording.is_expired:
-                reason, why = _("The recording has expired."), "recording_expired"
-            elif recording.state == Recording.State.RECORDING:
-                reason, why = _("The Space is still live."), "recording_live"
-            else:
-                reason, why = _("The recording failed."), "recording_failed"
+        refusal = recording.unplayable_reason()
+        if refusal is not None:  # its host sees why
+            reason, why = refusal
             raise NotFound(reason, code=why)
         return Response(ReplayOutput(selectors.replay_data(recording, request.user)).data)
 

@@ -74,6 +74,19 @@ class Recording(models.Model):
         """Whether its files may be served: done, kept, not expired."""
         return self.state == self.State.READY and not self.is_expired
 
+    def unplayable_reason(self) -> tuple[str, str] | None:
+        """Why it cannot be played, as (message, code), or None when it can: the same
+        words on its page, in the API and when a clip of it is refused."""
+        if self.state == self.State.DELETED:
+            return _("The recording was deleted."), "recording_deleted"
+        if self.is_expired:
+            return _("The recording has expired."), "recording_expired"
+        if self.state == self.State.RECORDING:
+            return _("The Space is still live."), "recording_live"
+        if self.state == self.State.FAILED:
+            return _("The recording failed."), "recording_failed"
+        return None
+
     @property
     def played_duration(self) -> float:
         """What a listener hears: the duration without the trimmed start."""

@@ -76,19 +76,10 @@ def _replay_recording(*, recording: Recording | None, space: Space | None) -> Re
     recording = found.first()
     if recording is None:
         raise ClipError(_("This Space was not recorded."), code="not_recorded")
-    refusals = {
-        Recording.State.DELETED: (_("This recording was deleted."), "recording_deleted"),
-        Recording.State.FAILED: (_("This recording failed: it cannot be clipped."), "failed"),
-        Recording.State.RECORDING: (
-            _("The Space is still live: clip its last 30 seconds instead."),
-            "recording_live",
-        ),
-    }
-    if recording.state in refusals:
-        message, code = refusals[recording.state]
+    refusal = recording.unplayable_reason()
+    if refusal is not None:
+        message, code = refusal
         raise ClipError(message, code=code)
-    if recording.is_expired:
-        raise ClipError(_("This recording expired."), code="recording_expired")
     if not recording.duration:
         raise ClipError(
             _("The recording is still being measured: try again in a moment."),
@@ -141,7 +132,8 @@ def clip_create_live(*, space: Space, actor, title: str = "") -> Clip:
     if not space.record or recording is None:
         raise ClipError(_("This Space is not recorded."), code="not_recorded")
     if recording.state == Recording.State.DELETED:
-        raise ClipError(_("This recording was deleted."), code="recording_deleted")
+        message, code = recording.unplayable_reason()
+        raise ClipError(message, code=code)
     _allowed(space, actor)
     if not may_listen(space, user=actor):  # removed from this Space: it is not theirs to hear
         raise NotAllowed(_("You cannot clip this Space."), code="removed")
@@ -190,7 +182,8 @@ def _cut_and_save(
             # clip of it would outlive it. Its delete takes this lock too (clips_drop).
             locked = Recording.objects.select_for_update().get(pk=recording.pk)
             if locked.state == Recording.State.DELETED or locked.is_expired:
-                raise ClipError(_("This recording was deleted."), code="recording_deleted")
+                message, code = locked.unplayable_reason()
+                raise ClipError(message, code=code)
             return Clip.objects.create(
                 code=code,
                 recording=recording,

@@ -212,9 +212,15 @@ def test_an_unrecorded_space_cannot_be_clipped(host, clipper, django_capture_on_
 
 @pytest.mark.parametrize(
     ("state", "code"),
-    [("deleted", "recording_deleted"), ("failed", "failed"), ("expired", "recording_expired")],
+    [
+        ("deleted", "recording_deleted"),
+        ("failed", "recording_failed"),
+        ("expired", "recording_expired"),
+    ],
 )
-def test_a_gone_or_failed_recording_cannot_be_clipped(toned, clipper, state, code):
+def test_a_gone_or_failed_recording_cannot_be_clipped(
+    toned, clipper, host, state, code, api, client
+):
     if state == "expired":
         Recording.objects.filter(pk=toned.pk).update(expires_at=toned.ended_at)
     else:
@@ -226,6 +232,16 @@ def test_a_gone_or_failed_recording_cannot_be_clipped(toned, clipper, state, cod
 
     assert error_code(refused.value) == code
     _nothing_changed()
+    # The same words for the host, on the Space's page and from the replay API.
+    message = refused.value.messages[0]
+    api.force_authenticate(host)
+    client.force_login(host)
+    replay = api.get(f"/api/spaces/{toned.space.code}/replay/").json()
+    assert (replay["code"], replay["detail"]) == (code, message)
+    assert (
+        f'<p id="recording-state">{message}'
+        in client.get(toned.space.get_absolute_url()).content.decode()
+    )
 
 
 @pytest.mark.parametrize("how", ["blocked_by_host", "blocking_host", "banned", "anonymous"])
