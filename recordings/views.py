@@ -5,6 +5,7 @@ and the host's and creator's actions on a clip."""
 
 import math
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -200,6 +201,7 @@ def clip_page(request, code):
         "is_host": user.is_authenticated and user.pk == space.host_id,
         "is_creator": user.is_authenticated and user.pk == clip.creator_id,
         "creator_hidden": selectors.clip_creator_hidden(clip, user),
+        "retention_days": settings.RECORDING_RETENTION_DAYS,  # a live clip's recording
         "tweet_form": TweetForm(initial={"text": f"{clip.title or space.title} {link}"})
         if user.is_authenticated
         else None,

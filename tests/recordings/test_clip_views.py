@@ -234,6 +234,19 @@ def test_the_host_keeps_and_deletes_from_the_page(client, clip, host):
     assert (clip.state, response.url) == ("deleted", clip.recording.space.get_absolute_url())
 
 
+def test_a_live_clip_says_when_it_will_expire(client, host, clipper, settings):
+    settings.RECORDING_RETENTION_DAYS = 30
+    space = rooms.space_create(host=host, title="Live", record=True)
+    write_recording(space.pk, tone_after(8.0, 1.0), ended=False)
+    live = services.clip_create_live(space=space, actor=clipper)
+    client.force_login(host)
+
+    html = client.get(f"/c/{live.code}/").content.decode()
+
+    assert "It expires with the recording, 30 days after the Space ends." in html
+    assert "on ." not in html
+
+
 def test_a_listener_neither_keeps_nor_deletes(client, clip):
     client.force_login(UserFactory())
     page = client.get(f"/c/{clip.code}/").content.decode()
