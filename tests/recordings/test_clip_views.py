@@ -475,6 +475,19 @@ def test_a_tweet_with_the_clip_link_shows_its_card(client, clip, clipper):
     assert "From “Tones &amp; talk”, hosted by Hana Host" in html
 
 
+def test_the_card_styles_load_once_whatever_the_cards(client, toned, clipper):
+    for n in range(3):
+        made = services.clip_create(recording=toned, actor=clipper, start=n, duration=2)
+        TweetFactory(author=clipper, text=f"Clip {n}: /c/{made.code}/")
+    client.force_login(clipper)
+
+    for url in ("/", f"/@{clipper.handle}/"):
+        html = client.get(url).content.decode()
+        assert html.count('class="clip-card"') == 3, url
+        assert html.count("css/timeline/cards.css") == 1, url
+        assert "css/recordings/clip.css" not in html, url
+
+
 def test_no_card_for_a_deleted_clip_or_a_blocked_host(client, clip, clipper, host):
     TweetFactory(author=clipper, text=f"Listen! /c/{clip.code}/")
     reader = UserFactory()
