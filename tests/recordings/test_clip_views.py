@@ -430,6 +430,22 @@ def test_the_api_refuses_someone_the_host_blocked(api, toned, clipper, host):
     assert Clip.objects.count() == 0
 
 
+@pytest.mark.parametrize("how", ["blocked", "banned"])
+def test_the_clip_api_shows_nothing_to_someone_kept_away(api, clip, host, how):
+    outsider = UserFactory()
+    if how == "blocked":
+        block_create(blocker=host, blocked=outsider)
+    else:
+        SpaceBan.objects.create(host=host, user=outsider)
+    api.force_authenticate(outsider)
+
+    response = api.get(f"/api/clips/{clip.code}/")
+    never = api.get("/api/clips/nothere123/")
+
+    assert (response.status_code, response.json()) == (404, never.json())
+    assert clip.title not in response.content.decode()
+
+
 def test_the_api_needs_a_signed_in_person_to_clip(api, toned):
     response = api.post(
         f"/api/spaces/{toned.space.code}/clips/", {"start": 0, "duration": 5}, format="json"
