@@ -12,8 +12,12 @@ from rest_framework.views import APIView
 
 from core.api import ErrorOutput
 from recordings import selectors, services
-from recordings.access import access_host_recording, access_space_recording
-from recordings.clip_access import access_clip
+from recordings.access import (
+    access_clip,
+    access_host_recording,
+    access_managed_clip,
+    access_space_recording,
+)
 from recordings.models import Clip, Recording
 from rooms.api import PinOutput  # the same pins as the live room's
 from rooms.selectors import space_get
@@ -128,17 +132,11 @@ class ReplayApi(APIView):
             if not space.record:
                 raise NotFound(_("This Space was not recorded."), code="not_recorded") from None
             raise NotFound(_("This Space has no replay."), code="no_replay") from None
-        if not recording.playable:  # its host sees why
-            if recording.state == Recording.State.DELETED:
-                reason, why = _("This recording was deleted."), "recording_deleted"
-            elif recording.is_expired:
-                reason, why = _("The recording has expired."), "recording_expired"
-            elif recording.state == Recording.State.RECORDING:
-                reason, why = _("The Space is still live."), "recording_live"
-            else:
-                reason, why = _("The recording failed."), "recording_failed"
+        refusal = recording.unplayable_reason()
+        if refusal is not None:  # its host sees why
+            reason, why = refusal
             raise NotFound(reason, code=why)
-        return Response(ReplayOutput(selectors.replay_data(recording)).data)
+        return Response(ReplayOutput(selectors.replay_data(recording, request.user)).data)
 
 
 # Clips (issue 11) ---------------------------------------------------------------------------
@@ -150,7 +148,9 @@ class ClipOutput(serializers.Serializer):
     audio_url = serializers.SerializerMethodField(help_text="The clip's MP4 (Opus).")
     card_url = serializers.SerializerMethodField(help_text="Its link-preview image.")
     space = serializers.CharField(source="recording.space.code", help_text="The Space's code.")
-    creator = serializers.CharField(source="creator.handle", allow_null=True, default=None)
+    creator = serializers.SerializerMethodField(
+        help_text="Its creator's handle; null if they left, or a block is between you."
+    )
     start = serializers.FloatField(help_text="Seconds on the recording's timeline.")
     duration = serializers.FloatField(help_text="Seconds, at most 30.")
     title = serializers.CharField()
@@ -161,6 +161,12 @@ class ClipOutput(serializers.Serializer):
 
     def get_url(self, clip: Clip) -> str:
         return clip.get_absolute_url()
+
+    def get_creator(self, clip: Clip) -> str | None:
+        viewer = self.context["request"].user
+        if clip.creator is None or selectors.clip_creator_hidden(clip, viewer):
+            return None
+        return clip.creator.handle
 
     def get_audio_url(self, clip: Clip) -> str:
         return reverse("recordings:clip-audio", args=[clip.code])
@@ -210,7 +216,7 @@ class SpaceClipsApi(APIView):
                 duration=values["duration"],
                 title=values["title"],
             )
-        return Response(ClipOutput(clip).data, status=201)
+        return Response(ClipOutput(clip, context={"request": request}).data, status=201)
 
 
 class ClipApi(APIView):
@@ -222,7 +228,9 @@ class ClipApi(APIView):
     @extend_schema(responses=ClipOutput)
     def get(self, request, code):
         """A clip, to anyone who may play it."""
-        return Response(ClipOutput(access_clip(code=code, user=request.user)).data)
+        return Response(
+            ClipOutput(access_clip(code=code, user=request.user), context={"request": request}).data
+        )
 
     @extend_schema(request=KeepInput, responses=ClipOutput)
     def patch(self, request, code):
@@ -230,19 +238,19 @@ class ClipApi(APIView):
         data = KeepInput(data=request.data)
         data.is_valid(raise_exception=True)
         clip = services.clip_keep(
-            clip=access_clip(code=code, user=request.user),
+            clip=access_managed_clip(code=code, user=request.user),
             actor=request.user,
             kept=data.validated_data["kept"],
         )
-        return Response(ClipOutput(clip).data)
+        return Response(ClipOutput(clip, context={"request": request}).data)
 
     @extend_schema(request=None, responses=ClipOutput)
     def delete(self, request, code):
         """Delete the clip (its host or its creator)."""
         clip = services.clip_delete(
-            clip=access_clip(code=code, user=request.user), actor=request.user
+            clip=access_managed_clip(code=code, user=request.user), actor=request.user
         )
-        return Response(ClipOutput(clip).data)
+        return Response(ClipOutput(clip, context={"request": request}).data)
 
 
 urlpatterns = [

@@ -9,7 +9,7 @@ class RecordingsConfig(AppConfig):
     def ready(self):
         # Receivers connect when their module loads, which needs the models loaded first.
         from recordings import receivers  # noqa: F401, PLC0415 (needs the models loaded)
-        from recordings.clip_selectors import clip_cards  # noqa: PLC0415 (needs the models loaded)
+        from recordings.selectors import clip_cards  # noqa: PLC0415 (needs the models loaded)
         from timeline.cards import card_provider_register  # noqa: PLC0415 (with the one above)
 
         # A tweet linking to a clip shows its card (timeline never imports recordings).

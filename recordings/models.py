@@ -74,6 +74,19 @@ class Recording(models.Model):
         """Whether its files may be served: done, kept, not expired."""
         return self.state == self.State.READY and not self.is_expired
 
+    def unplayable_reason(self) -> tuple[str, str] | None:
+        """Why it cannot be played, as (message, code), or None when it can: the same
+        words on its page, in the API and when a clip of it is refused."""
+        if self.state == self.State.DELETED:
+            return _("The recording was deleted."), "recording_deleted"
+        if self.is_expired:
+            return _("The recording has expired."), "recording_expired"
+        if self.state == self.State.RECORDING:
+            return _("The Space is still live."), "recording_live"
+        if self.state == self.State.FAILED:
+            return _("The recording failed."), "recording_failed"
+        return None
+
     @property
     def played_duration(self) -> float:
         """What a listener hears: the duration without the trimmed start."""
@@ -131,10 +144,14 @@ class Clip(models.Model):
 
     @property
     def playable(self) -> bool:
-        """Ready, and kept by the host or from a recording not yet expired."""
+        """Ready, and kept by the host or from a recording neither deleted nor expired
+        (live or ready: a live clip plays while its Space is on)."""
         if self.state != self.State.READY:
             return False
-        return self.kept or not self.recording.is_expired
+        recording = self.recording
+        return self.kept or (
+            recording.state != Recording.State.DELETED and not recording.is_expired
+        )
 
 
 # Replay (issue 11, item 4): what a replay shows beside the audio, stored while the Space
@@ -171,7 +188,8 @@ class ReplayEvent(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     at = models.DateTimeField()
     # reactions: {"counts": {emoji: n}, "reactors": {participant id: emoji}};
-    # pins: {"pins": [what rooms.selectors.pins says]}.
+    # pins: {"tweet_ids": [the pinned tweets' ids, in pin order]}, resolved for each viewer
+    # when read (recordings.selectors.replay_data).
     data = models.JSONField(default=dict)
 
     class Meta:

@@ -1,13 +1,19 @@
-"""Reads for recordings."""
+"""Reads for recordings and clips."""
 
+import re
+
+from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.urls import reverse
 
+from accounts.selectors import is_blocked_between
 from recordings import files
 from recordings.access import access_space_recording
-from recordings.models import Recording, ReplayEvent, SpeakingTurn
+from recordings.models import Clip, Recording, ReplayEvent, SpeakingTurn
 from recordings.offsets import Clock
 from rooms.models import Space
+from rooms.selectors import hosts_shutting_out
+from timeline.selectors import visible_tweets
 
 
 def recording_id_for(*, space_id: int) -> int | None:
@@ -45,7 +51,7 @@ def recording_panel(*, space, user) -> dict | None:
     # `user` too: the inclusion tag's template gets no other context (the clip cutter).
     panel = {"recording": recording, "is_host": is_host, "space": space, "user": user}
     if recording.playable:
-        panel["replay"] = replay_data(recording)
+        panel["replay"] = replay_data(recording, user)
     return panel
 
 
@@ -60,11 +66,35 @@ def recording_playable(*, space, user) -> Recording:
     return recording
 
 
-def replay_data(recording: Recording) -> dict:
+def _pinned_ids(event: ReplayEvent) -> list[int]:
+    if "tweet_ids" in event.data:
+        return event.data["tweet_ids"]
+    return [pin["tweet_id"] for pin in event.data.get("pins", [])]  # stored before ids
+
+
+def _pins_for(viewer, tweet_ids: set[int]) -> dict[int, dict]:
+    """The pinned tweets this viewer may see now, as the live room shows pins."""
+    if not tweet_ids:
+        return {}
+    tweets = visible_tweets(viewer if viewer is not None else AnonymousUser())
+    return {
+        tweet.pk: {
+            "tweet_id": tweet.pk,
+            "text": tweet.text,
+            "handle": tweet.author.handle,
+            "name": tweet.author.name,
+            "url": tweet.get_absolute_url(),
+        }
+        for tweet in tweets.filter(pk__in=tweet_ids)
+    }
+
+
+def replay_data(recording: Recording, viewer=None) -> dict:
     """Everything a replay shows beside the audio, at offsets on the recording's own
     timeline (0 = its first sample, whatever the trim): the waveform, who spoke when (a
-    lane per person), the reaction batches, the pinned tweets as they changed, the plays.
-    Two queries, however long the Space."""
+    lane per person), the reaction batches, the pinned tweets as they changed and as
+    this viewer may see them now, the plays. Three queries (two without pins), however
+    long the Space."""
     playlist = files.playlist_read(recording.prefix)
     clock = Clock.of(playlist, recording.started_at)
     end = recording.duration or clock.duration
@@ -86,13 +116,18 @@ def replay_data(recording: Recording) -> dict:
                 "turns": [],
             }
         lane["turns"].append([start, max(start, stop)])
-    reactions, pins = [], []
+    reactions, pin_changes = [], []
     for event in ReplayEvent.objects.filter(recording=recording).order_by("at", "pk"):
         offset = clock.offset(event.at)
         if event.kind == ReplayEvent.Kind.REACTIONS:
             reactions.append({"offset": offset, **event.data})
         else:
-            pins.append({"offset": offset, "pins": event.data.get("pins", [])})
+            pin_changes.append((offset, _pinned_ids(event)))
+    shown = _pins_for(viewer, {pk for _offset, ids in pin_changes for pk in ids})
+    pins = [
+        {"offset": offset, "pins": [shown[pk] for pk in ids if pk in shown]}
+        for offset, ids in pin_changes
+    ]
     return {
         "duration": end,
         "trim_start": recording.trim_start,
@@ -109,3 +144,47 @@ def replay_data(recording: Recording) -> dict:
         "pins": pins,
         "plays": recording.plays,
     }
+
+
+# Clips -------------------------------------------------------------------------------------
+
+# A clip's link in a tweet's text: /c/<code>/ on any host (the code alone is the key).
+CLIP_LINK = re.compile(r"/c/([A-Za-z0-9]{10})(?![A-Za-z0-9])")
+
+
+def clip_cards(*, tweets, viewer) -> dict[int, list[dict]]:
+    """Clip cards for a page of tweets (timeline.cards provider): one query for the clips
+    linked from the whole page, one for the hosts keeping the viewer away (blocks either
+    way, bans); none when no tweet links to a clip."""
+    wanted = {tweet.pk: CLIP_LINK.findall(tweet.text or "") for tweet in tweets}
+    codes = {code for found in wanted.values() for code in found}
+    if not codes:
+        return {}
+    clips = {
+        clip.code: clip
+        for clip in Clip.objects.select_related("recording__space__host").filter(
+            code__in=codes, state=Clip.State.READY
+        )
+        if clip.playable
+    }
+    away = hosts_shutting_out(viewer, {clip.recording.space.host_id for clip in clips.values()})
+    clips = {c: clip for c, clip in clips.items() if clip.recording.space.host_id not in away}
+    cards = {}
+    for tweet_id, found in wanted.items():
+        seen = []
+        for code in found:
+            if code in clips and code not in seen:
+                seen.append(code)
+        if seen:
+            cards[tweet_id] = [
+                {"template": "recordings/_clip_card.html", "clip": clips[code]} for code in seen
+            ]
+    return cards
+
+
+def clip_creator_hidden(clip: Clip, viewer) -> bool:
+    """Whether the clip's creator is to be shown as "someone" to this viewer: a block
+    between them, as for any other account the viewer must not see."""
+    if clip.creator is None or viewer is None or not viewer.is_authenticated:
+        return False
+    return is_blocked_between(viewer, clip.creator)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from recordings import clips_views, live, views
+from recordings import live, views
 
 app_name = "recordings"
 
@@ -13,11 +13,11 @@ urlpatterns = [
     # Listening over HLS: the live stream's files, while the Space is live.
     path("spaces/<str:code>/hls/<str:name>", live.live_file, name="live"),
     # Clips: /c/<code>/ and what it serves; the cutter and the live button.
-    path("c/<str:code>/", clips_views.clip_page, name="clip"),
-    path("c/<str:code>/clip.mp4", clips_views.clip_audio, name="clip-audio"),
-    path("c/<str:code>/card.png", clips_views.clip_card, name="clip-card"),
-    path("c/<str:code>/keep/", clips_views.clip_keep, name="clip-keep"),
-    path("c/<str:code>/delete/", clips_views.clip_delete, name="clip-delete"),
-    path("spaces/<str:code>/clips/new/", clips_views.clip_new, name="clip-new"),
-    path("spaces/<str:code>/clips/live/", clips_views.clip_live, name="clip-live"),
+    path("c/<str:code>/", views.clip_page, name="clip"),
+    path("c/<str:code>/clip.mp4", views.clip_audio, name="clip-audio"),
+    path("c/<str:code>/card.png", views.clip_card, name="clip-card"),
+    path("c/<str:code>/keep/", views.clip_keep, name="clip-keep"),
+    path("c/<str:code>/delete/", views.clip_delete, name="clip-delete"),
+    path("spaces/<str:code>/clips/new/", views.clip_new, name="clip-new"),
+    path("spaces/<str:code>/clips/live/", views.clip_live, name="clip-live"),
 ]

@@ -9,11 +9,33 @@ reveal the Space, SpaceError for a seat one has not taken.
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from accounts.selectors import is_blocked_between
 from core.errors import NotAllowed
 from rooms import selectors
 from rooms.errors import SpaceError
 from rooms.identity import browser_identity
-from rooms.models import Participant, Space
+from rooms.models import Participant, Space, SpaceBan
+
+
+def shut_out(host, user) -> str:
+    """Why this person is kept away from all of the host's Spaces, their replays and clips
+    ("banned", or "blocked" either way), or "" when not: the one rule, for every app
+    (cards use selectors.hosts_shutting_out, its bulk form)."""
+    if user is None or not user.is_authenticated:
+        return ""
+    if SpaceBan.objects.filter(host_id=host.pk, user=user).exists():
+        return "banned"
+    if is_blocked_between(user, host):
+        return "blocked"
+    return ""
+
+
+def may_listen(space: Space, *, user=None, anon_id: str = "") -> bool:
+    """Whether this person or browser may hear this Space, live or by a live clip: not
+    shut out from its host's Spaces, not removed from it (the rules of joining)."""
+    if user is not None and user.is_authenticated:
+        return not shut_out(space.host, user) and not selectors.removed_from(space, user=user)
+    return not selectors.removed_from(space, anon_id=anon_id)
 
 
 def access_moderator(space: Space, actor) -> Participant:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Block, Follow, User
 from accounts.selectors import hidden_user_ids
-from rooms.models import Participant, PinnedTweet, Space
+from rooms.models import Participant, PinnedTweet, Space, SpaceBan
 from timeline.selectors import visible_tweets
 
 LISTED_LISTENERS_SHOWN = 100
@@ -133,6 +133,25 @@ def space_snapshot(space: Space, me: Participant | None = None) -> dict:
         "pins": pins(space),
         "me": participant_public(me) if me else None,
     }
+
+
+def hosts_shutting_out(user, host_ids: Iterable[int]) -> set[int]:
+    """Which of these hosts keep this person away from their Spaces (a ban, a block either
+    way): access.shut_out for a whole page of cards, in one query."""
+    if user is None or not user.is_authenticated:
+        return set()
+    host_ids = set(host_ids)
+    if not host_ids:
+        return set()
+    blocked = Block.objects.filter(blocker=user, blocked_id__in=host_ids)
+    blocking = Block.objects.filter(blocked=user, blocker_id__in=host_ids)
+    banned = SpaceBan.objects.filter(user=user, host_id__in=host_ids)
+    return set(
+        blocked.values_list("blocked_id", flat=True).union(
+            blocking.values_list("blocker_id", flat=True),
+            banned.values_list("host_id", flat=True),
+        )
+    )
 
 
 def removed_from(space: Space, *, user=None, anon_id: str = "") -> bool:

@@ -11,6 +11,7 @@ the asked samples: the pre-roll and the rest of the last packet are decoded, not
 import logging
 import struct
 from collections import deque
+from typing import NoReturn
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -23,9 +24,9 @@ from core.ratelimit import rate_limit
 from core.tasks import enqueue_on_commit
 from mediaserver.egress import fmp4
 from recordings import files
-from recordings.clip_access import shut_out
 from recordings.errors import RecordingError
 from recordings.models import CLIP_MAX_SECONDS, FILE_NAME, Clip, Recording, new_clip_code
+from rooms.access import may_listen, shut_out
 from rooms.models import Space
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ PREROLL_REACH = PREROLL_PACKETS * 2880  # samples: even of 60 ms packets
 LIVE_MIN_SECONDS = 1.0
 # Floats from forms and JSON: an end this close past the recording's still fits.
 SLACK = 0.001
+# What reading a missing, truncated or garbled init segment or fragment raises.
+CUT_ERRORS = (OSError, ValueError, IndexError, KeyError, struct.error)
 
 
 class ClipError(RecordingError):
@@ -73,19 +76,10 @@ def _replay_recording(*, recording: Recording | None, space: Space | None) -> Re
     recording = found.first()
     if recording is None:
         raise ClipError(_("This Space was not recorded."), code="not_recorded")
-    refusals = {
-        Recording.State.DELETED: (_("This recording was deleted."), "recording_deleted"),
-        Recording.State.FAILED: (_("This recording failed: it cannot be clipped."), "failed"),
-        Recording.State.RECORDING: (
-            _("The Space is still live: clip its last 30 seconds instead."),
-            "recording_live",
-        ),
-    }
-    if recording.state in refusals:
-        message, code = refusals[recording.state]
+    refusal = recording.unplayable_reason()
+    if refusal is not None:
+        message, code = refusal
         raise ClipError(message, code=code)
-    if recording.is_expired:
-        raise ClipError(_("This recording expired."), code="recording_expired")
     if not recording.duration:
         raise ClipError(
             _("The recording is still being measured: try again in a moment."),
@@ -138,13 +132,19 @@ def clip_create_live(*, space: Space, actor, title: str = "") -> Clip:
     if not space.record or recording is None:
         raise ClipError(_("This Space is not recorded."), code="not_recorded")
     if recording.state == Recording.State.DELETED:
-        raise ClipError(_("This recording was deleted."), code="recording_deleted")
+        message, code = recording.unplayable_reason()
+        raise ClipError(message, code=code)
     _allowed(space, actor)
+    if not may_listen(space, user=actor):  # removed from this Space: it is not theirs to hear
+        raise NotAllowed(_("You cannot clip this Space."), code="removed")
     playlist = files.playlist_read(recording.prefix)
     end = 0.0
     if playlist is not None and playlist.segments:
         # The last sample written, on the timeline a player hears (after the pre-skip).
-        end = playlist.duration - _opus_head(recording.prefix)[1] / RATE
+        try:
+            end = playlist.duration - _opus_head(recording.prefix)[1] / RATE
+        except CUT_ERRORS:
+            _cut_failed(recording)
     if end < LIVE_MIN_SECONDS:
         raise ClipError(_("Nothing to clip yet: try again in a moment."), code="nothing_yet")
     start = max(0.0, end - CLIP_MAX_SECONDS)
@@ -160,11 +160,8 @@ def _cut_and_save(
     code = new_clip_code()
     try:
         data = clip_file(recording.prefix, start=start, duration=duration)
-    except (OSError, ValueError):
-        log.warning("could not cut a clip of %s", recording.prefix, exc_info=True)
-        raise ClipError(
-            _("The clip could not be cut: try again later."), code="clip_failed"
-        ) from None
+    except CUT_ERRORS:
+        _cut_failed(recording)
     if data is None:
         raise ClipError(_("Nothing was recorded there."), code="clip_empty")
     data, played = data
@@ -181,6 +178,12 @@ def _cut_and_save(
         ) from None
     try:
         with transaction.atomic():
+            # The recording may have been deleted (or expired) while the file was cut: a
+            # clip of it would outlive it. Its delete takes this lock too (clips_drop).
+            locked = Recording.objects.select_for_update().get(pk=recording.pk)
+            if locked.state == Recording.State.DELETED or locked.is_expired:
+                message, code = locked.unplayable_reason()
+                raise ClipError(message, code=code)
             return Clip.objects.create(
                 code=code,
                 recording=recording,
@@ -195,6 +198,11 @@ def _cut_and_save(
     except Exception:
         _file_delete(path)
         raise
+
+
+def _cut_failed(recording: Recording) -> NoReturn:
+    log.warning("could not cut a clip of %s", recording.prefix, exc_info=True)
+    raise ClipError(_("The clip could not be cut: try again later."), code="clip_failed") from None
 
 
 def _opus_head(prefix: str) -> tuple[int, int]:

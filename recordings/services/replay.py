@@ -16,7 +16,9 @@ import av
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core.ratelimit import rate_limit
 from recordings import files
 from recordings.models import Recording, ReplayEvent, SpeakingTurn
 from rooms import selectors as rooms_selectors
@@ -29,6 +31,8 @@ LOOKUP_SECONDS = 10.0  # how long a process trusts what it read of a Space's rec
 MEMORY_MAX = 10_000  # Spaces remembered per process before forgetting them all
 WAVEFORM_POINTS = 400  # at most; one per 0.1 s in a shorter recording
 PLAY_AGAIN_SECONDS = 3600  # a replay played again in the same session counts after this
+# Plays started per minute: from one session; from one address (a household, an office).
+PLAYS_PER_SESSION, PLAYS_PER_IP = 30, 120
 
 _live: dict[int, tuple[float, int | None]] = {}
 _speaking: dict[int, frozenset[int]] = {}
@@ -134,7 +138,9 @@ def replay_reactions_note(
 
 def replay_pins_note(*, space, pins: list[dict] | None = None) -> ReplayEvent | None:
     """The pinned tweets changed (or a recording starts: as they are then), in a
-    recorded Space: the replay shows them as they were at each moment."""
+    recorded Space: the replay shows them as they were at each moment. Only their ids:
+    each viewer sees them as the timeline would show them then (a deleted tweet, or one
+    by someone a block keeps from the viewer, is left out)."""
     if not space.record:
         return None
     recording_id = live_recording_id(space.pk)
@@ -146,7 +152,7 @@ def replay_pins_note(*, space, pins: list[dict] | None = None) -> ReplayEvent | 
         recording_id=recording_id,
         kind=ReplayEvent.Kind.PINS,
         at=timezone.now(),
-        data={"pins": pins},
+        data={"tweet_ids": [pin["tweet_id"] for pin in pins]},
     )
 
 
@@ -242,13 +248,21 @@ def recording_waveform(*, recording_id: int) -> Recording | None:
 # Plays -------------------------------------------------------------------------------------
 
 
-def recording_play(*, recording: Recording, session) -> int:
-    """Playback of a replay started: counted once per session and hour; the plays now."""
-    played = session.get("replays_played", {})
-    key, now = str(recording.pk), time.time()
-    if now - played.get(key, 0) >= PLAY_AGAIN_SECONDS:
-        Recording.objects.filter(pk=recording.pk).update(plays=F("plays") + 1)
-        played = {k: v for k, v in played.items() if now - v < PLAY_AGAIN_SECONDS}
-        played[key] = now
-        session["replays_played"] = played
+def recording_play(*, recording: Recording, session, client_ip: str) -> int:
+    """Playback of a replay started: counted once per session and hour, only in a session
+    that already exists (the replay's page makes one: a bare POST must not fill the
+    session table); rate-limited per session and per client address (RateLimited).
+    The plays now."""
+    message = _("Too many replays started: wait a minute.")
+    rate_limit(key=f"replay-play-ip:{client_ip}", limit=PLAYS_PER_IP, period=60, message=message)
+    key = session.session_key
+    if key is not None:
+        rate_limit(key=f"replay-play:{key}", limit=PLAYS_PER_SESSION, period=60, message=message)
+        played = session.get("replays_played", {})
+        pk, now = str(recording.pk), time.time()
+        if now - played.get(pk, 0) >= PLAY_AGAIN_SECONDS:
+            Recording.objects.filter(pk=recording.pk).update(plays=F("plays") + 1)
+            played = {k: v for k, v in played.items() if now - v < PLAY_AGAIN_SECONDS}
+            played[pk] = now
+            session["replays_played"] = played
     return Recording.objects.values_list("plays", flat=True).get(pk=recording.pk)

@@ -13,7 +13,12 @@ register = template.Library()
 def recording_panel_for(context, space):
     """The recording of this Space as the viewer may see it: nothing, a replay, or (for
     its host) its state and the delete, trim and download actions."""
-    panel = recording_panel(space=space, user=context["request"].user) or {}
+    request = context["request"]
+    panel = recording_panel(space=space, user=request.user) or {}
+    if "replay" in panel and request.session.session_key is None:
+        # The session its plays are counted in (recordings.services.recording_play):
+        # made by the page, never by the play's POST alone.
+        request.session["replay_viewer"] = True
     recording = panel.get("recording")
     if recording is not None:
         panel["trim_form"] = TrimForm(initial={"trim_start": int(recording.trim_start)})

@@ -7,14 +7,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.selectors import is_blocked_between
 from core.errors import NotAllowed
 from core.tasks import enqueue
 from mediaserver.base import command_on_commit as media_command
 from rooms import selectors
+from rooms.access import shut_out
 from rooms.errors import SpaceError
 from rooms.events import current, emit, emit_listed, emit_refresh, emit_stage
-from rooms.models import MAX_COHOSTS, Participant, Space, SpaceBan
+from rooms.models import MAX_COHOSTS, Participant, Space
 from rooms.services.space import SWEEP_BATCH, host_back, require_live, space_lock
 from rooms.services.stage import seat_fresh
 
@@ -35,9 +35,10 @@ def space_join(*, space: Space, user=None, anon_id: str = "", listed: bool | Non
         space_lock(space)
     require_live(space)
     if signed_in:
-        if SpaceBan.objects.filter(host_id=space.host_id, user=user).exists():
+        shut = shut_out(space.host, user)
+        if shut == "banned":
             raise NotAllowed(_("The host has removed you from their Spaces."), "banned")
-        if is_blocked_between(user, space.host):
+        if shut:
             raise NotAllowed(_("You cannot join this Space."), "blocked")
         lookup = {"space": space, "user": user}
     elif anon_id:

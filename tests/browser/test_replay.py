@@ -102,6 +102,22 @@ def test_the_replay_plays_with_its_timeline_reactions_and_pins(page, bursts):
     expect(page.locator("#replay-time")).to_have_text("0:03")
     assert _position(page) == pytest.approx(3.0, abs=0.05)
 
+    # One tab stop per lane: the arrows, Home and End move between its turns.
+    expect(turns.nth(0)).to_have_attribute("tabindex", "0")
+    expect(turns.nth(2)).to_have_attribute("tabindex", "-1")
+    turns.nth(0).focus()
+    page.keyboard.press("ArrowRight")
+    expect(turns.nth(1)).to_be_focused()
+    page.keyboard.press("End")
+    expect(turns.nth(2)).to_be_focused()
+    expect(turns.nth(2)).to_have_attribute("tabindex", "0")
+    expect(turns.nth(0)).to_have_attribute("tabindex", "-1")
+    page.keyboard.press("Enter")
+    expect(page.locator("#replay-time")).to_have_text("0:05")
+    page.keyboard.press("Shift+Tab")  # out of the lane: back in, at the turn last chosen
+    page.keyboard.press("Tab")
+    expect(turns.nth(2)).to_be_focused()
+
     # The seek bar by keyboard.
     seek = page.get_by_role("slider", name="Position in the replay")
     seek.focus()

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 
 from accounts.services import block_create
 from core.errors import error_code
@@ -211,9 +212,15 @@ def test_an_unrecorded_space_cannot_be_clipped(host, clipper, django_capture_on_
 
 @pytest.mark.parametrize(
     ("state", "code"),
-    [("deleted", "recording_deleted"), ("failed", "failed"), ("expired", "recording_expired")],
+    [
+        ("deleted", "recording_deleted"),
+        ("failed", "recording_failed"),
+        ("expired", "recording_expired"),
+    ],
 )
-def test_a_gone_or_failed_recording_cannot_be_clipped(toned, clipper, state, code):
+def test_a_gone_or_failed_recording_cannot_be_clipped(
+    toned, clipper, host, state, code, api, client
+):
     if state == "expired":
         Recording.objects.filter(pk=toned.pk).update(expires_at=toned.ended_at)
     else:
@@ -225,6 +232,16 @@ def test_a_gone_or_failed_recording_cannot_be_clipped(toned, clipper, state, cod
 
     assert error_code(refused.value) == code
     _nothing_changed()
+    # The same words for the host, on the Space's page and from the replay API.
+    message = refused.value.messages[0]
+    api.force_authenticate(host)
+    client.force_login(host)
+    replay = api.get(f"/api/spaces/{toned.space.code}/replay/").json()
+    assert (replay["code"], replay["detail"]) == (code, message)
+    assert (
+        f'<p id="recording-state">{message}'
+        in client.get(toned.space.get_absolute_url()).content.decode()
+    )
 
 
 @pytest.mark.parametrize("how", ["blocked_by_host", "blocking_host", "banned", "anonymous"])
@@ -372,3 +389,66 @@ def test_a_storage_error_leaves_clips_and_recording_to_the_next_run(clips, toned
     toned.refresh_from_db()
     assert (unkept.state, toned.state) == ("ready", "ready")
     assert BrokenStorage  # the storage these settings name
+
+
+# The recording deleted while a clip is cut; broken files ----------------------------------
+
+
+def test_a_clip_cut_while_its_recording_is_deleted_is_refused_and_leaves_no_file(
+    toned, host, clipper, monkeypatch, django_capture_on_commit_callbacks
+):
+    cut = services.clips.clip_file
+
+    def cut_then_delete(prefix, **kwargs):
+        data = cut(prefix, **kwargs)
+        # The host deletes the recording between the cut and the clip's row.
+        with django_capture_on_commit_callbacks(execute=True):
+            services.recording_delete(recording=Recording.objects.get(pk=toned.pk), actor=host)
+        return data
+
+    monkeypatch.setattr(services.clips, "clip_file", cut_then_delete)
+
+    with pytest.raises(ValidationError) as refused:
+        services.clip_create(recording=toned, actor=clipper, start=1, duration=5)
+
+    assert error_code(refused.value) == "recording_deleted"
+    _nothing_changed()
+
+
+def test_an_unkept_clip_stops_playing_once_its_recording_is_deleted(clips, toned):
+    _kept, unkept = clips
+    Recording.objects.filter(pk=toned.pk).update(state=Recording.State.DELETED)
+
+    unkept = Clip.objects.get(pk=unkept.pk)
+
+    assert unkept.state == "ready"  # before the delete task got to it
+    assert not unkept.playable
+
+
+def test_a_live_clip_plays_while_the_space_is_live(host, clipper):
+    space = rooms.space_create(host=host, title="Live", record=True)
+    write_recording(space.pk, tone_after(6.0, 1.0), ended=False)
+
+    clip = services.clip_create_live(space=space, actor=clipper)
+
+    assert Clip.objects.get(pk=clip.pk).playable
+
+
+@pytest.mark.parametrize("damage", ["no_init", "short_init"])
+def test_a_live_clip_of_broken_files_fails_clearly(host, clipper, damage):
+    space = rooms.space_create(host=host, title="Live", record=True)
+    prefix = write_recording(space.pk, tone_after(6.0, 1.0), ended=False)
+    store = storage()
+    if damage == "no_init":
+        store.delete(prefix + "init.mp4")
+    else:  # cut off in the middle of its Opus header
+        with store.open(prefix + "init.mp4", "rb") as handle:
+            data = handle.read()
+        store.delete(prefix + "init.mp4")
+        store.save(prefix + "init.mp4", ContentFile(data[: data.index(b"dOps") + 6]))
+
+    with pytest.raises(ValidationError) as refused:
+        services.clip_create_live(space=space, actor=clipper)
+
+    assert error_code(refused.value) == "clip_failed"
+    _nothing_changed()

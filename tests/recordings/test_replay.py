@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 from asgiref.sync import async_to_sync
+from django.contrib.sessions.models import Session
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -108,10 +110,10 @@ def test_reaction_batches_and_pins_are_stored_for_a_recorded_space(recorded, hos
 
     events = list(ReplayEvent.objects.order_by("pk"))
     assert [(e.kind, e.data) for e in events] == [
-        ("pins", {"pins": []}),  # as they were when the recording started
+        ("pins", {"tweet_ids": []}),  # as they were when the recording started
         ("reactions", {"counts": {"😂": 3, "👍": 1}, "reactors": {str(speaker.pk): "😂"}}),
-        ("pins", {"pins": [pytest_pin(tweet)]}),
-        ("pins", {"pins": []}),
+        ("pins", {"tweet_ids": [tweet.pk]}),  # ids only: resolved for each viewer
+        ("pins", {"tweet_ids": []}),
     ]
 
 
@@ -259,6 +261,63 @@ def test_replay_data_puts_each_event_at_its_offset(speaker, real, django_assert_
     )
 
 
+@pytest.fixture
+def pinned(real, host):
+    """The ended Space's replay with two tweets pinned at its start, one of them by Ann."""
+    ann = UserFactory(handle="ann")
+    notes = TweetFactory(author=host, text="The notes")
+    hers = TweetFactory(author=ann, text="Ann says so")
+    ReplayEvent.objects.filter(kind="pins").delete()
+    ReplayEvent.objects.create(
+        recording=real,
+        kind="pins",
+        at=real.space.started_at,
+        data={"tweet_ids": [notes.pk, hers.pk]},
+    )
+    return notes, hers
+
+
+def _pinned_texts(data) -> list[list[str]]:
+    return [[pin["text"] for pin in change["pins"]] for change in data["pins"]]
+
+
+def test_the_replay_shows_the_pins_as_the_live_room_did(api, pinned):
+    notes, _hers = pinned
+    data = api.get(replay_url(notes.author.hosted_spaces.get())).json()
+
+    assert _pinned_texts(data) == [["The notes", "Ann says so"]]
+    assert data["pins"][0]["pins"][0] == pytest_pin(notes)
+
+
+def test_a_deleted_pinned_tweet_is_not_in_the_replay(api, pinned, client):
+    notes, hers = pinned
+    space = notes.author.hosted_spaces.get()
+    hers.delete()
+
+    assert _pinned_texts(api.get(replay_url(space)).json()) == [["The notes"]]
+    assert "Ann says so" not in client.get(space.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize("who_blocks", ["viewer", "author"])
+def test_a_pinned_tweet_by_someone_blocked_is_not_in_their_replay(api, client, pinned, who_blocks):
+    notes, hers = pinned
+    space = notes.author.hosted_spaces.get()
+    viewer = UserFactory()
+    if who_blocks == "viewer":
+        block_create(blocker=viewer, blocked=hers.author)
+    else:
+        block_create(blocker=hers.author, blocked=viewer)
+    api.force_authenticate(viewer)
+    client.force_login(viewer)
+
+    assert _pinned_texts(api.get(replay_url(space)).json()) == [["The notes"]]
+    page = client.get(space.get_absolute_url()).content.decode()
+    assert "The notes" in page
+    assert "Ann says so" not in page
+    api.force_authenticate(None)
+    assert _pinned_texts(api.get(replay_url(space)).json()) == [["The notes", "Ann says so"]]
+
+
 def replay_url(space):
     return reverse("api-space-replay", args=[space.code])
 
@@ -318,14 +377,48 @@ def test_the_api_of_a_live_space(api, recorded):
 # Plays -------------------------------------------------------------------------------------
 
 
-def test_a_play_counts_once_per_session(client, recording):
-    url = reverse("recordings:play", args=[recording.space.code])
+def _viewer(recording):
+    """A browser that opened the replay's page (which gives it its session)."""
+    browser = Client()
+    page = browser.get(recording.space.get_absolute_url())
+    assert b'id="replay-data"' in page.content
+    return browser
 
-    first = client.post(url).json()
-    again = client.post(url).json()
-    other = client.__class__().post(url).json()
+
+def test_a_play_counts_once_per_session(recording):
+    url = reverse("recordings:play", args=[recording.space.code])
+    browser = _viewer(recording)
+
+    first = browser.post(url).json()
+    again = browser.post(url).json()
+    other = _viewer(recording).post(url).json()
 
     assert (first, again, other) == ({"plays": 1}, {"plays": 1}, {"plays": 2})
+
+
+def test_a_play_without_a_session_counts_nothing_and_makes_none(recording):
+    url = reverse("recordings:play", args=[recording.space.code])
+    sessions = Session.objects.count()
+
+    answers = [Client().post(url).json() for _ in range(3)]
+
+    assert answers == [{"plays": 0}] * 3
+    assert Recording.objects.get(pk=recording.pk).plays == 0
+    assert Session.objects.count() == sessions
+
+
+def test_too_many_plays_from_one_address_are_refused(recording):
+    url = reverse("recordings:play", args=[recording.space.code])
+    for n in range(120):
+        browser = _viewer(recording) if n < 2 else Client()  # most without a session
+        assert browser.post(url, REMOTE_ADDR="203.0.113.7").status_code == 200
+
+    refused = _viewer(recording).post(url, REMOTE_ADDR="203.0.113.7")
+    elsewhere = _viewer(recording).post(url, REMOTE_ADDR="198.51.100.1")
+
+    assert (refused.status_code, refused.json()["code"]) == (429, "rate_limited")
+    assert "wait a minute" in refused.json()["detail"]
+    assert elsewhere.json() == {"plays": 3}  # two, then the one from the other address
 
 
 def test_a_play_of_no_recording_is_a_404(client, unrecorded):
@@ -334,10 +427,12 @@ def test_a_play_of_no_recording_is_a_404(client, unrecorded):
     assert response.status_code == 404
 
 
-def test_a_play_needs_a_post(client, recording):
-    response = client.get(reverse("recordings:play", args=[recording.space.code]))
+def test_a_play_needs_a_post(recording):
+    browser = _viewer(recording)
+    response = browser.get(reverse("recordings:play", args=[recording.space.code]))
 
     assert response.status_code == 405
+    assert Recording.objects.get(pk=recording.pk).plays == 0
 
 
 def test_the_page_carries_the_replay_data(client, real):
@@ -370,8 +465,6 @@ def test_the_waveform_is_measured_once(real, monkeypatch, django_capture_on_comm
 
 
 def test_a_play_needs_the_csrf_token(recording):
-    from django.test import Client
-
     response = Client(enforce_csrf_checks=True).post(
         reverse("recordings:play", args=[recording.space.code])
     )
@@ -380,8 +473,9 @@ def test_a_play_needs_the_csrf_token(recording):
     assert Recording.objects.get(pk=recording.pk).plays == 0
 
 
-def test_too_many_plays_from_one_session_are_refused(client, recording):
+def test_too_many_plays_from_one_session_are_refused(recording):
     url = reverse("recordings:play", args=[recording.space.code])
+    client = _viewer(recording)
     for _ in range(30):
         client.post(url)
     response = client.post(url)

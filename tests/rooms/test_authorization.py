@@ -3,11 +3,13 @@
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 from rest_framework.test import APIClient
 
-from rooms import selectors, services
-from rooms.models import Participant, PinnedTweet, Space
+from accounts.services import block_create
+from rooms import access, selectors, services
+from rooms.models import Participant, PinnedTweet, Space, SpaceBan
 from spaces_site.asgi import application
 from tests.factories import TweetFactory, UserFactory
 from tests.rooms.conftest import on_stage, seat
@@ -71,8 +73,6 @@ def _room():
     services.participant_remove(
         space=space, actor=people["host"], participant_id=banned.pk, ban=True
     )
-    from accounts.services import block_create
-
     block_create(blocker=people["host"], blocked=people["blocked"])
     hand = seat(space, UserFactory(handle="hand"))
     services.hand_raise(participant=hand)
@@ -173,3 +173,54 @@ async def test_websocket(action, persona):
         assert len(errors) == 1
         assert after == before
     await socket.disconnect()
+
+
+# The one rule for who is kept away from a host's Spaces (rooms.access) --------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("persona", "shut", "listens"),
+    [
+        ("listener", "", True),
+        ("outsider", "", True),
+        ("anonymous", "", True),
+        ("banned", "banned", False),
+        ("blocked", "blocked", False),
+        ("blocking", "blocked", False),
+        ("removed", "", False),
+    ],
+)
+def test_shut_out_and_may_listen_say_the_same_as_joining(persona, shut, listens):
+    host = UserFactory()
+    space = services.space_create(host=host, title="Rules")
+    person = None if persona == "anonymous" else UserFactory()
+    if persona == "listener":
+        seat(space, person)
+    elif persona == "banned":
+        SpaceBan.objects.create(host=host, user=person)
+    elif persona == "blocked":
+        block_create(blocker=host, blocked=person)
+    elif persona == "blocking":
+        block_create(blocker=person, blocked=host)
+    elif persona == "removed":
+        removed = seat(space, person)
+        services.participant_remove(space=space, actor=host, participant_id=removed.pk)
+    user = person or AnonymousUser()
+
+    assert access.shut_out(host, user) == shut
+    assert access.may_listen(space, user=user) is listens
+    assert selectors.hosts_shutting_out(user, [host.pk, UserFactory().pk]) == (
+        {host.pk} if shut else set()
+    )
+
+
+@pytest.mark.django_db
+def test_an_anonymous_browser_removed_may_not_listen():
+    host = UserFactory()
+    space = services.space_create(host=host, title="Rules")
+    removed = services.space_join(space=space, anon_id="browser-1")
+    services.participant_remove(space=space, actor=host, participant_id=removed.pk)
+
+    assert not access.may_listen(space, user=AnonymousUser(), anon_id="browser-1")
+    assert access.may_listen(space, user=AnonymousUser(), anon_id="browser-2")

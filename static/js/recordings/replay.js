@@ -64,7 +64,11 @@ function createReplay(root) {
     played: false, // this page view counted its play
     plays: data.plays,
   };
-  let lastReactionAt = start; // reactions after this position float when reached
+  // Reaction batches in order; those after the last position float when reached. An index
+  // of the next one to float: each frame looks at it alone, a jump finds it again.
+  const reactions = [...data.reactions].sort((a, b) => a.offset - b.offset);
+  let lastReactionAt = start;
+  let nextReaction = 0;
   let frame = 0;
   let hls = null;
   const cleanups = [];
@@ -107,7 +111,7 @@ function createReplay(root) {
   function seek(position) {
     const to = Math.min(end, Math.max(start, Number(position) || 0));
     view.position = to;
-    lastReactionAt = to; // reactions before here do not float after a jump
+    skipReactionsTo(to); // reactions before here do not float after a jump
     if (view.ready) audio.currentTime = Math.max(0, to - base);
     announce();
     render();
@@ -146,7 +150,7 @@ function createReplay(root) {
   });
   on(audio, "seeked", () => {
     view.position = positionNow();
-    lastReactionAt = view.position;
+    skipReactionsTo(view.position);
     announce();
     render();
   });
@@ -210,13 +214,27 @@ function createReplay(root) {
 
   // -- reactions -----------------------------------------------------------------------
 
+  function skipReactionsTo(position) {
+    // The first batch after `position` (binary search).
+    let low = 0;
+    let high = reactions.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (reactions[middle].offset <= position) low = middle + 1;
+      else high = middle;
+    }
+    nextReaction = low;
+    lastReactionAt = position;
+  }
+
   function floatReactionsUpTo(position) {
     if (position < lastReactionAt) {
-      lastReactionAt = position;
+      skipReactionsTo(position);
       return;
     }
-    for (const batch of data.reactions) {
-      if (batch.offset > lastReactionAt && batch.offset <= position) floatBatch(batch);
+    while (nextReaction < reactions.length && reactions[nextReaction].offset <= position) {
+      floatBatch(reactions[nextReaction]);
+      nextReaction += 1;
     }
     lastReactionAt = position;
   }
@@ -252,11 +270,19 @@ function createReplay(root) {
       const avatar = speaker.avatar
         ? element("img", { className: "avatar small", src: speaker.avatar, alt: "", width: "32", height: "32" })
         : element("span", { className: "avatar small initials", "aria-hidden": "true", "data-initial": name.slice(0, 1).toUpperCase() });
-      const track = element("div", { className: "replay-lane-track" });
-      for (const [from, to] of turns) {
+      // One tab stop per lane (roving tabindex): arrows, Home and End move between turns.
+      const track = element("div", { className: "replay-lane-track", onkeydown: moveInLane });
+      for (const [index, [from, to]] of turns.entries()) {
         const begin = Math.max(start, from);
         const label = labels.labelTurn.replace("%(name)s", name).replace("%(start)s", clock(begin - start));
-        const turn = element("button", { type: "button", className: "replay-turn", "aria-label": label, title: label, onclick: () => seek(begin) });
+        const turn = element("button", {
+          type: "button",
+          className: "replay-turn",
+          "aria-label": label,
+          title: label,
+          tabindex: index === 0 ? "0" : "-1",
+          onclick: () => seek(begin),
+        });
         turn.style.left = `${share(begin) * 100}%`;
         turn.style.width = `${Math.max(0.5, (share(to) - share(begin)) * 100)}%`;
         track.append(turn);
@@ -271,6 +297,23 @@ function createReplay(root) {
       );
     }
     $("replay-no-speakers").hidden = list.children.length > 0;
+  }
+
+  const LANE_KEYS = { ArrowLeft: -1, ArrowUp: -1, ArrowRight: 1, ArrowDown: 1 };
+
+  function moveInLane(event) {
+    const turns = [...event.currentTarget.querySelectorAll(".replay-turn")];
+    const at = turns.indexOf(document.activeElement);
+    if (at < 0) return;
+    let to = null;
+    if (event.key in LANE_KEYS) to = Math.min(turns.length - 1, Math.max(0, at + LANE_KEYS[event.key]));
+    else if (event.key === "Home") to = 0;
+    else if (event.key === "End") to = turns.length - 1;
+    if (to === null) return;
+    event.preventDefault();
+    turns[at].tabIndex = -1;
+    turns[to].tabIndex = 0;
+    turns[to].focus();
   }
 
   function drawWaveform() {
