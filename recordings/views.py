@@ -14,11 +14,11 @@ from django.views.decorators.http import require_POST, require_safe
 from core.errors import error_message
 from core.forms import add_service_errors
 from core.ratelimit import hit
+from mediaserver.egress.serving import ranged_response, stored_file_response, stored_file_stream
 from recordings import files, selectors, services
 from recordings.access import access_host_recording, access_recording
 from recordings.forms import TrimForm
 from recordings.models import FILE_NAME
-from recordings.serving import CHUNK, ranged_response, stored_file_response
 from rooms.selectors import space_get
 
 # Segments never change once written; the playlist changes when the host trims.
@@ -43,7 +43,7 @@ def recording_file(request, recording_id, name):
             raise Http404("No playlist.")
         body = playlist.trimmed(recording.trim_start).encode()
         response = ranged_response(
-            request, len(body), lambda start, length: [body[start : start + length]]
+            request, len(body), lambda start, length: body[start : start + length]
         )
         patch_cache_control(response, **PLAYLIST_CACHE)
     else:
@@ -80,13 +80,14 @@ def recording_download(request, code):
         raise Http404("No recording.")
     kept = playlist.segments[playlist.skipped(recording.trim_start) :]
     names = [files.INIT] + [segment.uri for segment in kept]
-    store = files.storage()
+    paths = [recording.prefix + name for name in names if FILE_NAME.fullmatch(name)]
 
-    def chunks():
-        for name in names:
-            if FILE_NAME.fullmatch(name):
-                with store.open(recording.prefix + name, "rb") as handle:
-                    yield from iter(lambda: handle.read(CHUNK), b"")
+    async def chunks():
+        # Async: under Daphne a sync iterator would be read whole into memory first. (An
+        # X-Accel-Redirect names one file; the download is many, so Django streams it.)
+        for path in paths:
+            async for chunk in stored_file_stream(path):
+                yield chunk
 
     response = StreamingHttpResponse(chunks(), content_type="audio/mp4")
     filename = f"{slugify(space.title) or space.code}.mp4"

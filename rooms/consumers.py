@@ -242,7 +242,7 @@ class SpaceConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
     async def _media_hls(self, reason: str, offer_id) -> None:
         """No WebRTC seat for this listener (the Space's cap, or a saturated media server):
         the page listens to the live HLS stream instead, and says why."""
-        url = reverse("recordings:live", args=[self.space.code, "live.m3u8"])
+        url = reverse("rooms:live_hls", args=[self.space.code, "live.m3u8"])
         reason = reason if reason in HLS_REASONS else "cap"
         await self.send_json({"type": "media.hls", "url": url, "reason": reason, "id": offer_id})
 
