@@ -180,8 +180,9 @@ class SpaceConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
                 # Off the stage: the media server cuts the microphone too, but should that
                 # command be lost, this socket's own session must not outlive the role.
                 await self.media_hang_up()
-        # `at`: when it happened, on the server's clock, so that a page listening over HLS
-        # (a few seconds behind) shows it when its audio gets there.
+        # `at`: when it happened, on the server's clock (stamped with the event, rooms.events),
+        # so that a page listening over HLS (a few seconds behind) shows it when its audio
+        # gets there; the time of receipt only for an event sent without one.
         at = event.get("at") or _now()
         await self.send_json({"type": event["event"], "seq": event["seq"], "at": at, **data})
         if event["event"] == "participant.removed" and data["participant_id"] == getattr(
