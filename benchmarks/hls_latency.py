@@ -212,7 +212,7 @@ def _measure() -> list[str]:
             port = _start_servers(Path(tmp), env, started)
             lines = [
                 "Chromium (Playwright) → Daphne → runmedia (aiortc) → egress → live.m3u8 → "
-                "Daphne (recordings:live) → hls.js, on loopback in a network namespace"
+                "Daphne (rooms:live_hls) → hls.js, on loopback in a network namespace"
             ]
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -15,15 +15,6 @@ log = logging.getLogger(__name__)
 
 PLAYLIST = "index.m3u8"
 INIT = "init.mp4"
-CONTENT_TYPES = {
-    ".m3u8": "application/vnd.apple.mpegurl",
-    ".mp4": "audio/mp4",
-    ".m4s": "audio/mp4",
-}
-
-
-def content_type(name: str) -> str:
-    return CONTENT_TYPES[name[name.rfind(".") :]]
 
 
 @dataclass

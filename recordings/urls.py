@@ -1,6 +1,6 @@
 from django.urls import path
 
-from recordings import live, views
+from recordings import views
 
 app_name = "recordings"
 
@@ -10,8 +10,6 @@ urlpatterns = [
     path("spaces/<str:code>/recording/delete/", views.recording_delete, name="delete"),
     path("spaces/<str:code>/recording/trim/", views.recording_trim, name="trim"),
     path("spaces/<str:code>/recording/play/", views.recording_play, name="play"),
-    # Listening over HLS: the live stream's files, while the Space is live.
-    path("spaces/<str:code>/hls/<str:name>", live.live_file, name="live"),
     # Clips: /c/<code>/ and what it serves; the cutter and the live button.
     path("c/<str:code>/", views.clip_page, name="clip"),
     path("c/<str:code>/clip.mp4", views.clip_audio, name="clip-audio"),

@@ -20,6 +20,12 @@ from django.views.decorators.http import require_POST, require_safe
 from core.errors import error_message
 from core.forms import add_service_errors
 from core.ratelimit import RateLimited
+from mediaserver.egress.serving import (
+    content_type,
+    ranged_response,
+    stored_file_response,
+    stored_file_stream,
+)
 from recordings import files, selectors, services
 from recordings.access import (
     access_clip,
@@ -31,7 +37,6 @@ from recordings.access import (
 from recordings.clip_card import clip_card_png
 from recordings.forms import ClipForm, TrimForm
 from recordings.models import CLIP_MAX_SECONDS, FILE_NAME
-from recordings.serving import CHUNK, ranged_response, stored_file_response
 from rooms.selectors import space_get
 from timeline.forms import TweetForm
 
@@ -57,7 +62,7 @@ def recording_file(request, recording_id, name):
             raise Http404("No playlist.")
         body = playlist.trimmed(recording.trim_start).encode()
         response = ranged_response(
-            request, len(body), lambda start, length: [body[start : start + length]]
+            request, len(body), lambda start, length: body[start : start + length]
         )
         patch_cache_control(response, **PLAYLIST_CACHE)
     else:
@@ -65,7 +70,7 @@ def recording_file(request, recording_id, name):
             raise Http404("No such file.")  # the host cut the start: it is not served
         response = stored_file_response(request, recording.prefix + name)
         patch_cache_control(response, **SEGMENT_CACHE)
-    response["Content-Type"] = files.content_type(name)
+    response["Content-Type"] = content_type(name)
     patch_vary_headers(response, ["Cookie"])
     return response
 
@@ -94,13 +99,14 @@ def recording_download(request, code):
         raise Http404("No recording.")
     kept = playlist.segments[playlist.skipped(recording.trim_start) :]
     names = [files.INIT] + [segment.uri for segment in kept]
-    store = files.storage()
+    paths = [recording.prefix + name for name in names if FILE_NAME.fullmatch(name)]
 
-    def chunks():
-        for name in names:
-            if FILE_NAME.fullmatch(name):
-                with store.open(recording.prefix + name, "rb") as handle:
-                    yield from iter(lambda: handle.read(CHUNK), b"")
+    async def chunks():
+        # Async: under Daphne a sync iterator would be read whole into memory first. (An
+        # X-Accel-Redirect names one file; the download is many, so Django streams it.)
+        for path in paths:
+            async for chunk in stored_file_stream(path):
+                yield chunk
 
     response = StreamingHttpResponse(chunks(), content_type="audio/mp4")
     filename = f"{slugify(space.title) or space.code}.mp4"

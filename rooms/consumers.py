@@ -180,8 +180,9 @@ class SpaceConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
                 # Off the stage: the media server cuts the microphone too, but should that
                 # command be lost, this socket's own session must not outlive the role.
                 await self.media_hang_up()
-        # `at`: when it happened, on the server's clock, so that a page listening over HLS
-        # (a few seconds behind) shows it when its audio gets there.
+        # `at`: when it happened, on the server's clock (stamped with the event, rooms.events),
+        # so that a page listening over HLS (a few seconds behind) shows it when its audio
+        # gets there; the time of receipt only for an event sent without one.
         at = event.get("at") or _now()
         await self.send_json({"type": event["event"], "seq": event["seq"], "at": at, **data})
         if event["event"] == "participant.removed" and data["participant_id"] == getattr(
@@ -242,7 +243,7 @@ class SpaceConsumer(SocketMixin, FanOutEventsMixin, AsyncJsonWebsocketConsumer):
     async def _media_hls(self, reason: str, offer_id) -> None:
         """No WebRTC seat for this listener (the Space's cap, or a saturated media server):
         the page listens to the live HLS stream instead, and says why."""
-        url = reverse("recordings:live", args=[self.space.code, "live.m3u8"])
+        url = reverse("rooms:live_hls", args=[self.space.code, "live.m3u8"])
         reason = reason if reason in HLS_REASONS else "cap"
         await self.send_json({"type": "media.hls", "url": url, "reason": reason, "id": offer_id})
 

@@ -6,6 +6,7 @@ commit; lossy refreshes (audience counts, reactions) carry the current seq witho
 one. The live bars of the people concerned hear of stage changes (DESIGN §3).
 """
 
+import time
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -52,8 +53,16 @@ def live_bar_group(user_id: int) -> str:
 # The room --------------------------------------------------------------------------------
 
 
+def stamp() -> float:
+    """Now on the server's clock (epoch seconds, ms): an event's `at`, by which a page
+    listening over HLS shows it with its audio (the stream's PROGRAM-DATE-TIME clock)."""
+    return round(time.time(), 3)
+
+
 def _frame(event: str, seq: int, data: dict) -> dict:
-    return {"type": "space.event", "event": event, "seq": seq, "data": data}
+    # `at` is stamped here, when it happened, not by each consumer as it forwards it (the
+    # fan-out to thousands of sockets takes a while).
+    return {"type": "space.event", "event": event, "seq": seq, "data": data, "at": stamp()}
 
 
 def emit(space: Space, event: str, **data) -> int:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rooms import views
+from rooms import hls, views
 
 app_name = "rooms"
 
@@ -23,5 +23,7 @@ urlpatterns = [
     path("spaces/<str:code>/pins/", views.pin_add, name="pin_add"),
     path("spaces/<str:code>/pinnable/", views.pinnable, name="pinnable"),
     path("spaces/<str:code>/pins/<id:tweet_id>/remove/", views.pin_remove, name="pin_remove"),
+    # Listening over HLS: the live stream's files (docs/media.md).
+    path("spaces/<str:code>/hls/<str:name>", hls.live_file, name="live_hls"),
     path("s/<str:code>/", views.space_page, name="space"),
 ]

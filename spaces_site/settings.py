@@ -395,3 +395,8 @@ CLIPS_PER_HOUR = env.int("CLIPS_PER_HOUR", default=20)
 WEBRTC_LISTENER_CAP = env.int("WEBRTC_LISTENER_CAP", default=200)
 MEDIA_MAX_SESSIONS = env.int("MEDIA_MAX_SESSIONS", default=300)
 MEDIA_MAX_LATENESS = env.float("MEDIA_MAX_LATENESS", default=0.025)
+
+# Live HLS after the end (review 4): an HLS listener plays a few seconds behind, so the
+# live stream's files stay served (and an unrecorded Space's files stay) this long after
+# the Space ended.
+LIVE_HLS_GRACE_SECONDS = env.int("LIVE_HLS_GRACE_SECONDS", default=30)

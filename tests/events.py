@@ -22,13 +22,21 @@ import core.events
 
 
 class RecordingLayer:
-    """A channel layer that keeps what is sent to groups, and sends nothing."""
+    """A channel layer that keeps what is sent to groups, and sends nothing. A room event's
+    `at` (when it happened, rooms.events.stamp) is kept aside in `stamps`, so that exact
+    comparisons of events stay about what they say."""
 
     def __init__(self):
         self.sent: list[tuple[str, dict]] = []
+        self.stamps: list[float] = []
         self._lock = threading.Lock()  # tests with threads (races) send from several
 
     async def group_send(self, group: str, message: dict) -> None:
+        if message.get("type") == "space.event" and "at" in message:
+            message = dict(message)
+            at = message.pop("at")
+            assert isinstance(at, float), at
+            self.stamps.append(at)
         with self._lock:
             self.sent.append((group, message))
 

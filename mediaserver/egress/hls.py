@@ -8,9 +8,12 @@ storage never holds up the 20 ms clock. See docs/media.md, "Egress and HLS".
 """
 
 import asyncio
+import contextlib
 import logging
 import math
+import os
 import re
+import tempfile
 import threading
 import time
 from collections import deque
@@ -372,12 +375,35 @@ class HlsEgress:
 
     def _put(self, name: str, data: bytes, *, fresh: bool = False) -> None:
         path = self.prefix + name
+        if not fresh and self._replace(path, data):
+            return
         # Storage.save never overwrites (it picks another name): playlists go first.
         if not fresh and self.storage.exists(path):
             self.storage.delete(path)
         saved = self.storage.save(path, ContentFile(data))
         if saved != path:
             logger.warning("Egress of Space %s: %s was saved as %s", self.space_id, path, saved)
+
+    def _replace(self, path: str, data: bytes) -> bool:
+        """Rewrite a playlist atomically where the storage is local files (a temporary
+        file, then os.replace): a reader gets the old one or the new one, never a missing
+        or half-written file. False for a storage without paths (delete, then save)."""
+        try:
+            target = self.storage.path(path)
+        except NotImplementedError:
+            return False
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+            os.chmod(temporary, getattr(self.storage, "file_permissions_mode", None) or 0o644)
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        return True
 
     def _failed(self, what: str, exc: Exception) -> None:
         self.stats.failed += 1

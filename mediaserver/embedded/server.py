@@ -378,10 +378,16 @@ class MediaServer:
                 JITTER_BUFFER_ATTRIBUTE,
             )
 
-    def saturated(self) -> bool:
+    def saturated(self, *, besides: str = "") -> bool:
         """Whether this process has no room for another listener: too many connections
-        in all, or a room's 20 ms clock running late on average (the CPU is spent)."""
-        sessions = sum(len(r.sessions) + len(r.offering) for r in self.rooms.values())
+        in all (`besides` one session: a listener offering again replaces its own), or a
+        room's 20 ms clock running late on average (the CPU is spent)."""
+        sessions = sum(
+            1
+            for r in self.rooms.values()
+            for s in (*r.sessions.values(), *r.offering.values())
+            if not besides or s.id != besides
+        )
         return sessions >= self.max_sessions or any(
             room.lateness > self.max_lateness for room in self.rooms.values()
         )
@@ -393,7 +399,7 @@ class MediaServer:
         listeners = room.listeners(besides=session) if room is not None else 0
         if listeners >= self.listener_cap:
             raise ListenersFull("cap")
-        if self.saturated():
+        if self.saturated(besides=session):
             raise ListenersFull("saturated")
 
     def room(self, space_id: int) -> Room:

@@ -7,8 +7,10 @@ tasks queued on commit (`recordings.tasks`), whose failures stay theirs.
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from core.tasks import enqueue_on_commit
@@ -52,7 +54,10 @@ def space_files_settle(*, space: Space) -> None:
     measured once committed; an unrecorded one's HLS files (written for HLS listeners)
     are deleted once committed."""
     if not space.record:
-        enqueue_on_commit("recordings.tasks.delete_space_files", space.pk)
+        # Its HLS listeners play a few seconds behind: the files go after the live grace.
+        delete = import_string("recordings.tasks.delete_space_files")
+        grace = settings.LIVE_HLS_GRACE_SECONDS
+        transaction.on_commit(lambda: delete.apply_async((space.pk,), countdown=grace))
         return
     recording = recording_start(space=space)  # a Space that went live before this app
     recording = Recording.objects.select_for_update().get(pk=recording.pk)

@@ -71,8 +71,15 @@ LISTENER_JS = """
     if (ring && !test.ring) test.rings.push(performance.timeOrigin + performance.now());
     test.ring = ring;
   });
+  // When the page says that the Space is over.
+  const over = new MutationObserver(() => {
+    if (!test.over && document.getElementById("space-over")?.hidden === false) {
+      test.over = performance.timeOrigin + performance.now();
+    }
+  });
   document.addEventListener("DOMContentLoaded", () => {
     floats.observe(document.body, { childList: true, subtree: true });
+    over.observe(document.body, { attributes: true, attributeFilter: ["hidden"], subtree: true });
   });
 })();
 """
@@ -108,11 +115,13 @@ def hls_only_media(daphne_server, monkeypatch):
         _stop(process)
 
 
-def _host(browser, base_url):
+def _host(browser, base_url, *, record=False):
     host = _signed_in(browser, base_url, "ada")
     host.context.add_init_script(_with_constants(METER_JS + SPEAKER_JS))
     host.goto("/spaces/new/")  # a new document, with the synthetic microphone
     host.get_by_label("Title").fill("Over HLS")
+    if record:
+        host.get_by_label("Record this Space").check()
     host.get_by_role("button", name="Go live now").click()
     expect(host).to_have_url(re.compile(r"/s/\w+/$"))
     expect(host.locator("#connection-status")).to_have_text("Connected")
@@ -196,3 +205,71 @@ def test_a_listener_past_the_cap_hears_the_space_over_hls_in_sync_then_speaks(
     expect(listener.locator("#audio-status")).to_have_text(FULL)
     expect(listener.get_by_label("Listen over HLS")).to_be_visible()
     assert listener.evaluate("() => window.__sameDocument === true")
+
+
+def _listening_over_hls(browser, base_url, host):
+    listener = _signed_in(browser, base_url, "grace")
+    listener.context.add_init_script(_with_constants(METER_JS) + LISTENER_JS)
+    listener.goto(host.url)
+    expect(listener.locator("#connection-status")).to_have_text("Connected")
+    listen = listener.get_by_role("button", name="Listen", exact=True)
+    listen.evaluate("(button) => { window.__test.arm(); button.click(); }")
+    expect(listener.locator("#audio-status")).to_have_text(FULL)
+    _hears_tone(listener)
+    return listener
+
+
+def test_the_end_waits_for_the_audio_of_an_hls_listener(
+    audio_browsers, daphne_server, hls_only_media
+):
+    """The host ends the Space just after a burst: the HLS listener, seconds behind, still
+    hears that burst, and the page says the Space is over only after it."""
+    call_command("seed_demo", verbosity=0)
+    browser = audio_browsers()
+    # Recorded: its files stay (an unrecorded Space's go 30 s after the end, but the test
+    # server runs tasks at once).
+    host = _host(browser, daphne_server, record=True)
+    listener = _listening_over_hls(browser, daphne_server, host)
+    listener.evaluate("() => { __test.onsets.length = 0; }")
+
+    sent = host.evaluate(BURSTS_JS, [1, BURST_S + 0.1, BURST_S, 0.5])
+    host.locator("#end-space").click()
+    host.get_by_role("button", name="End this Space for everyone").click()
+    ended = host.evaluate("() => performance.timeOrigin + performance.now()")
+    expect(host.locator("#space-over")).to_be_visible()
+
+    expect(listener.locator("#space-over")).to_be_visible(timeout=40000)
+    over = listener.evaluate("() => __test.over")
+    onsets = listener.evaluate("() => __test.onsets")
+    # The burst was heard (the audio was not cut at the end), and the end came after it.
+    heard = [t for t in onsets if t > sent[0]]
+    assert heard, (onsets, sent, ended, over)
+    assert over > heard[0], (onsets, sent, ended, over)
+    assert over - ended > 1500, (over, ended)  # not at once: with the audio
+    assert over - ended < 31000, (over, ended)  # never longer than the hold's cap
+
+
+def test_events_are_not_held_while_the_stream_has_stopped(
+    audio_browsers, daphne_server, hls_only_media
+):
+    """The stream stalls (its files no longer load): a reaction shows at once, not after
+    the 30 s cap, since there is no audio to wait for."""
+    call_command("seed_demo", verbosity=0)
+    browser = audio_browsers()
+    host = _host(browser, daphne_server)
+    listener = _listening_over_hls(browser, daphne_server, host)
+
+    listener.route(re.compile(r"/hls/"), lambda route: route.abort())
+    time.sleep(9)  # what was buffered plays out, then nothing moves for 3 s: a stall
+    listener.evaluate("() => { __test.floats.length = 0; }")
+    sent = host.evaluate(
+        """() => {
+          document.querySelector('[data-emoji="👏"]').click();
+          return performance.timeOrigin + performance.now();
+        }"""
+    )
+    expect(listener.locator("#floats .float").first).to_be_attached(timeout=5000)
+
+    floats = listener.evaluate("() => __test.floats")
+    assert floats, floats
+    assert floats[0] - sent < 1500, (floats, sent)  # the 250 ms coalescing, and the socket

@@ -543,3 +543,63 @@ async def test_the_rtp_receiver_tells_the_stage_of_a_new_source():
     receiver.datagram_received(rtp_packet(payload, 40000, 5, ssrc=8), None)
     assert fed == [960, 1920, 5]
     assert rebased == [2]  # after the old source's packets, before the new one's
+
+
+class WatchedStorage(FileSystemStorage):
+    """A local disk that notes every delete and every moment a playlist is missing."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deleted = []
+
+    def delete(self, name):
+        self.deleted.append(name)
+        super().delete(name)
+
+
+async def test_playlists_on_a_local_disk_are_replaced_atomically(tmp_path):
+    """A reader (the live view, nginx) gets the old playlist or the new one, never none
+    or half of one: a temporary file, then os.replace; nothing deleted, nothing left."""
+    storage = WatchedStorage(location=tmp_path / "disk")
+    egress = HlsEgress(SPACE, segment_seconds=2, storage=storage)
+    egress.start()
+    missing = []
+    stop = threading.Event()
+
+    def watch():
+        path = storage.path(f"hls/{SPACE}/live.m3u8")
+        while not stop.is_set():
+            written = egress.stats.written  # (counted once both playlists are saved)
+            try:
+                with open(path, "rb") as f:
+                    text = f.read()
+                if not text.endswith(b"\n"):
+                    missing.append("half")
+            except FileNotFoundError:
+                if written:
+                    missing.append("gone")
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        for payload, timestamp in opus_packets(TONE, 9.0):
+            egress.feed(payload, timestamp)
+        await until(lambda: egress.stats.written == 4)
+        await egress.close()
+    finally:
+        stop.set()
+        watcher.join()
+
+    assert storage.deleted == []
+    assert missing == []
+    assert playlist("live.m3u8", storage).ended
+    assert sorted(p.name for p in (tmp_path / "disk" / "hls" / str(SPACE)).iterdir()) == [
+        "index.m3u8",
+        "init.mp4",
+        "live.m3u8",
+        *[f"seg-{n:06d}.m4s" for n in range(5)],
+    ]
+    assert (
+        oct((tmp_path / "disk" / "hls" / str(SPACE) / "live.m3u8").stat().st_mode & 0o777)
+        == "0o644"
+    )

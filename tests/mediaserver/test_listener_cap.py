@@ -72,9 +72,12 @@ async def test_too_many_sessions_in_all_is_saturated():
 
         refusal = await _refused(server, participant_id=3, publish=False, space_id=3)
         assert refusal.reason == "saturated"
+        # A listener already in offers again (a reconnect): not counted against itself.
+        again = await connect(server, participant_id=1, publish=False, space_id=1)
+        await wait_connected(again)
         # A speaker still comes in on a saturated server.
         three = await connect(server, participant_id=4, publish=True, tone=440.0, space_id=1)
-        for client in (one, two, three):
+        for client in (one, two, again, three):
             await client.close()
     finally:
         await server.close()

@@ -4,10 +4,13 @@ the room's group, the live bars of the people it changes, and nothing else."""
 from unittest import mock
 
 import pytest
+import time_machine
+from asgiref.sync import async_to_sync
 
+import core.events as core_events
 from accounts.services import follow_create
 from notifications.models import Notification
-from rooms import selectors, services
+from rooms import receivers, selectors, services
 from rooms.models import Participant, Space
 from tests.factories import TweetFactory, UserFactory
 from tests.rooms.conftest import on_stage, seat, seat_of
@@ -408,3 +411,47 @@ def test_events_of_several_services_come_in_the_order_they_were_sent(space, host
         ("stage.speaker_added", seq + 3),
         ("audience.joined", seq + 4),
     ]
+
+
+# When (`at`) ------------------------------------------------------------------------------
+
+
+class StampedLayer:
+    """A channel layer that keeps messages whole, `at` included."""
+
+    def __init__(self):
+        self.sent = []
+
+    async def group_send(self, group, message):
+        self.sent.append(message)
+
+
+def test_an_event_is_stamped_when_it_happens_not_when_it_is_sent(
+    space, listener, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Pages listening over HLS show an event with the audio of that moment: `at` is in
+    the envelope from the service, whatever the commit and the fan-out take."""
+    layer = StampedLayer()
+    monkeypatch.setattr(core_events, "get_channel_layer", lambda *args: layer)
+    with (
+        time_machine.travel(1_800_000_000.25, tick=False),
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+    ):
+        services.hand_raise(participant=seat_of(space, listener))
+    with time_machine.travel(1_800_000_009.5, tick=False):
+        for callback in callbacks:
+            callback()
+
+    assert [(m["event"], m["at"]) for m in layer.sent if m["type"] == "space.event"] == [
+        ("hands.raised", 1_800_000_000.25)
+    ]
+
+
+def test_speaking_is_stamped_when_the_media_server_says_it(monkeypatch):
+    layer = StampedLayer()
+    monkeypatch.setattr(receivers, "get_channel_layer", lambda: layer)
+
+    with time_machine.travel(1_800_000_000.125, tick=False):
+        async_to_sync(receivers.speaking_announce)(None, space_id=7, speaking=[1])
+
+    assert layer.sent == [{"type": "media.speaking", "speaking": [1], "at": 1_800_000_000.125}]

@@ -4,6 +4,7 @@ media server's `listeners_full` becomes a `media.hls` frame with the live stream
 import pytest
 from channels.db import database_sync_to_async
 
+from core.events import group_send
 from mediaserver.base import ListenersFull
 from tests.factories import UserFactory
 from tests.rooms.test_consumers import _live_space, _next, _socket
@@ -72,3 +73,19 @@ async def test_room_events_carry_when_they_happened(media):
     assert isinstance(frame["at"], float)
     await page.disconnect()
     await hosts_page.disconnect()
+
+
+async def test_a_page_gets_the_events_own_time_not_when_its_socket_forwarded_it(media):
+    """`at` comes with the event (rooms.events): the fan-out's delay does not move it."""
+    _host, space = await _live_space()
+    page = await _socket(space.code)
+    await _next(page, "snapshot")
+
+    await database_sync_to_async(group_send)(
+        space.group_name,
+        {"type": "space.event", "event": "pins.changed", "seq": 99, "data": {}, "at": 1000.5},
+    )
+
+    frame = await _next(page, "pins.changed")
+    assert frame["at"] == 1000.5
+    await page.disconnect()

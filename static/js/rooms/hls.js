@@ -11,6 +11,9 @@ const LIVE_SYNC_SECONDS = 2.5;
 const LIVE_MAX_LATENCY_SECONDS = 8;
 // Nothing playing this long after starting (or a stall this long): say so, offer Try again.
 const FAIL_MS = 15000;
+// No progress this long: not playing any more (a stall), so the page stops holding events
+// for the audio; playing again when it moves. Longer than a playlist reload (2 s).
+const STALL_MS = 3000;
 const WATCH_MS = 500;
 // A stream that is not there yet (the Space's first segment is 2 s away) or a network
 // hiccup: start again on our own this many times, a little later each time, before
@@ -23,7 +26,7 @@ export function hlsSupported(element) {
 }
 
 export class HlsListener {
-  constructor({ element, strings, onStatus, onChange }) {
+  constructor({ element, strings, onStatus, onChange, onPlaying, onEnded }) {
     this.element = element;
     this.strings = strings;
     this.status = "";
@@ -34,6 +37,8 @@ export class HlsListener {
       onStatus(text);
     };
     this.onChange = onChange; // the failure state changed
+    this.onPlaying = onPlaying; // playing (a known playing date) started or stopped
+    this.onEnded = onEnded; // the stream played to its ENDLIST: the Space is over here too
     this.url = "";
     this.hls = null;
     this.active = false;
@@ -45,7 +50,16 @@ export class HlsListener {
     this.reason = ""; // what the status line says while playing: why HLS
     this.restarts = 0;
     this.restartTimer = null;
-    setInterval(() => this.watch(), WATCH_MS);
+    this.watchTimer = null; // only while a stream is on
+    element.addEventListener("ended", () => {
+      if (this.active) this.onEnded?.();
+    });
+  }
+
+  setPlaying(playing) {
+    if (playing === this.playing) return;
+    this.playing = playing;
+    this.onPlaying?.(playing);
   }
 
   // Start (or restart) playback of the live playlist at `url`. Called from a click, or
@@ -58,11 +72,11 @@ export class HlsListener {
     this.reason = reason;
     this.active = true;
     this.failed = false;
-    this.playing = false;
     this.startedAt = performance.now();
     this.lastProgress = performance.now();
     this.lastTime = 0;
     this.onStatus(this.reasonText() || this.strings.hls_connecting);
+    this.watchTimer ??= setInterval(() => this.watch(), WATCH_MS);
     const element = this.element;
     if (Hls.isSupported()) {
       const hls = new Hls({
@@ -97,8 +111,10 @@ export class HlsListener {
 
   stop() {
     clearTimeout(this.restartTimer);
+    clearInterval(this.watchTimer);
+    this.watchTimer = null;
     this.active = false;
-    this.playing = false;
+    this.setPlaying(false);
     if (this.hls) {
       this.hls.destroy();
       this.hls = null;
@@ -168,13 +184,13 @@ export class HlsListener {
     if (time > this.lastTime && !this.element.paused) {
       this.lastTime = time;
       this.lastProgress = now;
-      if (!this.playing) {
-        this.playing = true;
-        this.restarts = 0;
-      }
+      if (!this.playing) this.restarts = 0;
+      this.setPlaying(true);
       this.showState();
     } else if (now - this.lastProgress > FAIL_MS) {
       this.fail();
+    } else if (now - this.lastProgress > STALL_MS) {
+      this.setPlaying(false);
     }
   }
 

@@ -54,6 +54,10 @@ const hls = new HlsListener({
     renderAudio();
   },
   onChange: () => renderAudio(),
+  // Stalled, failed or stopped: nothing is held for audio that is not playing.
+  onPlaying: () => releaseDue(),
+  // The stream's last segment played: the end, held until now, shows.
+  onEnded: () => releaseHeld(),
 });
 
 const audio = new RoomAudio({
@@ -624,15 +628,16 @@ function onMessage(message) {
 // Held events: an HLS listener hears the room a few seconds late, so a reaction, a stage
 // change or a speaking ring waits until the audio playing reaches its `at` (server time, as
 // is the stream's EXT-X-PROGRAM-DATE-TIME); then it goes through the same functions as
-// ever. Events about the viewer's own seat (an invitation, a role, a removal) and the end
-// apply at once, with everything held before them, so that the order never changes.
+// ever. Only while the stream plays with a known date: connecting, stalled or failed,
+// events apply at once. Events about the viewer's own seat (an invitation, a role, a
+// removal) apply at once, with everything held before them, so that the order never
+// changes. The end waits for the stream's own end (its ENDLIST played) or its `at`.
 function delaying() {
-  return audio.mode === "hls";
+  return audio.mode === "hls" && hls.playingDate() !== null;
 }
 
 function aboutMe(message) {
   const mine = me();
-  if (message.type === "space.ended") return true;
   if (!mine) return false;
   return message.participant_id === mine.id || message.participant?.id === mine.id;
 }
@@ -647,6 +652,21 @@ function hold(message) {
   releaseDue();
 }
 
+// The check runs only while something is held (so never on a WebRTC page).
+let holdTimer = null;
+function holdTimerUpdate() {
+  if (held.length && holdTimer === null) holdTimer = setInterval(releaseDue, HOLD_CHECK_MS);
+  else if (!held.length && holdTimer !== null) {
+    clearInterval(holdTimer);
+    holdTimer = null;
+  }
+}
+
+// The end is on its way to the audio: the socket's close must not end the page first.
+function endHeld() {
+  return held.some(({ message }) => message.type === "space.ended");
+}
+
 function deliver(message) {
   if (message.type === "speaking") {
     view.speaking = new Set(message.speaking);
@@ -659,11 +679,11 @@ function deliver(message) {
 function releaseHeld() {
   const waiting = held;
   held = [];
+  holdTimerUpdate();
   for (const { message } of waiting) deliver(message);
 }
 
 function releaseDue() {
-  if (!held.length) return;
   if (!delaying()) return releaseHeld();
   const playing = hls.playingDate();
   const now = performance.now();
@@ -674,8 +694,8 @@ function releaseDue() {
     held.shift();
     deliver(message);
   }
+  holdTimerUpdate();
 }
-setInterval(releaseDue, HOLD_CHECK_MS);
 
 // Interactions --------------------------------------------------------------------------------
 
@@ -744,7 +764,7 @@ socket = connectSocket(root.dataset.wsPath, {
     lastPong = Date.now();
   },
   onClose(event) {
-    if (event.code === 4410) return finish("ended");
+    if (event.code === 4410) return endHeld() ? undefined : finish("ended");
     if (CLOSED_FOR_GOOD.includes(event.code) || view.phase !== "live") return;
     view.connection = "reconnecting";
     renderOver();

@@ -1,4 +1,5 @@
-"""HTTP Range requests (RFC 9110 §14) over one file: one range, or the whole file.
+"""HTTP Range requests (RFC 9110 §14) over one file: one range, or the whole file (for
+`serving`).
 
 A Range header that does not parse is ignored, as RFC 9110 §14.2 allows (the whole file,
 200); so is a list of several ranges (players ask for one). A range that starts past

@@ -1,13 +1,18 @@
-"""The live HLS stream's files (recordings/live.py): served while the Space is live to anyone
-who may listen, with ranges; 404 for an ended Space, a bad name, a banned or blocked person."""
+"""The live HLS stream's files (rooms/hls.py): served while the Space is live (and for a grace
+period after its end) to anyone who may listen, with ranges; 404 later, for a bad name, a
+banned or blocked person."""
+
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.files.base import ContentFile
 from django.urls import reverse
+from django.utils.module_loading import import_string
 
 from accounts.services import block_create
-from recordings import files
-from recordings.models import storage_prefix
+from mediaserver.egress import storage
+from mediaserver.egress.hls import prefix as storage_prefix
 from rooms import services
 from tests.factories import UserFactory
 from tests.recordings.conftest import INIT, SEGMENT, write_hls
@@ -23,12 +28,12 @@ def live(host):
     """A live Space whose egress has written a segment and the live playlist."""
     space = services.space_create(host=host, title="Out loud")
     write_hls(space.pk, segments=1, ended=False)
-    files.storage().save(storage_prefix(space.pk) + "live.m3u8", ContentFile(LIVE))
+    storage().save(storage_prefix(space.pk) + "live.m3u8", ContentFile(LIVE))
     return space
 
 
 def live_url(space, name):
-    return reverse("recordings:live", args=[space.code, name])
+    return reverse("rooms:live_hls", args=[space.code, name])
 
 
 def body(response) -> bytes:
@@ -91,12 +96,71 @@ def test_a_segment_not_written_yet_is_404(client, live):
     assert client.get(live_url(live, "seg-000007.m4s")).status_code == 404
 
 
-def test_an_ended_space_is_404(client, live, host, django_capture_on_commit_callbacks):
+def test_an_ended_space_is_served_for_the_grace_then_404(client, live, host, settings):
+    """Its HLS listeners are seconds behind: they get the last segments and the ENDLIST."""
+    settings.LIVE_HLS_GRACE_SECONDS = 30
+    services.space_end(space=live, actor=host)  # (the files' deletion waits for commit)
+    live.refresh_from_db()
+
+    with time_machine.travel(live.ended_at + timedelta(seconds=29)):
+        playlist = client.get(live_url(live, "live.m3u8"))
+        segment = client.get(live_url(live, "seg-000000.m4s"))
+    with time_machine.travel(live.ended_at + timedelta(seconds=31)):
+        late = client.get(live_url(live, "live.m3u8"))
+        late_segment = client.get(live_url(live, "seg-000000.m4s"))
+
+    assert (playlist.status_code, body(playlist)) == (200, LIVE)
+    assert (segment.status_code, body(segment)) == (200, SEGMENT)
+    assert (late.status_code, late_segment.status_code) == (404, 404)
+    assert LIVE not in late.content
+    assert SEGMENT not in late_segment.content
+
+
+def test_an_unrecorded_spaces_files_are_deleted_after_the_grace(
+    live, host, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.LIVE_HLS_GRACE_SECONDS = 30
+    queued = []
+    task = import_string("recordings.tasks.delete_space_files")
+    monkeypatch.setattr(task, "apply_async", lambda args, **kw: queued.append((args, kw)))
+
     with django_capture_on_commit_callbacks(execute=True):
         services.space_end(space=live, actor=host)
 
-    assert client.get(live_url(live, "live.m3u8")).status_code == 404
-    assert client.get(live_url(live, "seg-000000.m4s")).status_code == 404
+    assert queued == [((live.pk,), {"countdown": 30})]
+    assert storage().exists(storage_prefix(live.pk) + "live.m3u8")
+
+
+def test_the_playlist_is_read_whole_even_while_the_egress_replaces_it(client, live, monkeypatch):
+    """The egress (on a storage without paths) deletes it, then saves the new one."""
+    store = type(storage())
+    real_open = store.open
+    misses = []
+
+    def replacing(self, name, mode="rb"):
+        if name.endswith("live.m3u8") and not misses:
+            misses.append(name)
+            raise FileNotFoundError(name)  # between the delete and the save
+        return real_open(self, name, mode)
+
+    monkeypatch.setattr(store, "open", replacing)
+
+    response = client.get(live_url(live, "live.m3u8"))
+
+    assert (response.status_code, response.content, len(misses)) == (200, LIVE, 1)
+    assert not response.streaming
+    assert response["Content-Length"] == str(len(LIVE))
+
+
+def test_the_playlist_never_goes_through_nginx(client, live, settings):
+    """nginx could open it between the egress's delete and save; segments never change."""
+    settings.RECORDINGS_X_ACCEL_PREFIX = "/protected/"
+
+    playlist = client.get(live_url(live, "live.m3u8"))
+    segment = client.get(live_url(live, "seg-000000.m4s"))
+
+    assert (playlist.content, "X-Accel-Redirect" in playlist) == (LIVE, False)
+    assert segment["X-Accel-Redirect"] == f"/protected/hls/{live.pk}/seg-000000.m4s"
 
 
 def test_a_space_not_started_yet_is_404(client, host):
@@ -108,7 +172,7 @@ def test_a_space_not_started_yet_is_404(client, host):
 
 
 def test_an_unknown_space_is_404(client, live):
-    assert client.get(reverse("recordings:live", args=["nope", "live.m3u8"])).status_code == 404
+    assert client.get(reverse("rooms:live_hls", args=["nope", "live.m3u8"])).status_code == 404
 
 
 def test_a_person_banned_by_the_host_is_404(client, live, host):
