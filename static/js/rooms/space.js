@@ -3,6 +3,7 @@
 // control behind.
 import { connectSocket } from "../core/socket.js";
 import { RoomAudio } from "./audio.js";
+import { EventDelay } from "./delay.js";
 import { HlsListener, hlsSupported } from "./hls.js";
 
 const root = document.getElementById("space-room");
@@ -12,10 +13,6 @@ const HEARTBEAT_MS = 10000;
 // No pong for this long: the socket is dead even if the browser has not noticed.
 const PONG_TIMEOUT_MS = 25000;
 const LOSSY = new Set(["reactions.batch", "audience.count"]);
-// An HLS listener sees room events when the audio they belong to plays, but never holds
-// one longer than this (the stream stalled, or never started).
-const HOLD_MAX_MS = 30000;
-const HOLD_CHECK_MS = 50;
 const ROLE_LABELS = { host: strings.host, cohost: strings.cohost, speaker: strings.speaker, listener: strings.listener };
 
 const view = {
@@ -55,9 +52,9 @@ const hls = new HlsListener({
   },
   onChange: () => renderAudio(),
   // Stalled, failed or stopped: nothing is held for audio that is not playing.
-  onPlaying: () => releaseDue(),
+  onPlaying: () => delay.releaseDue(),
   // The stream's last segment played: the end, held until now, shows.
-  onEnded: () => releaseHeld(),
+  onEnded: () => delay.releaseAll(),
 });
 
 const audio = new RoomAudio({
@@ -86,8 +83,13 @@ let lastPong = Date.now();
 // Resync: one snapshot fetch at a time; events that arrive meanwhile wait for it.
 let fetching = null;
 let buffered = [];
-// Room events held for an HLS listener until the audio catches up with them, in order.
-let held = [];
+// Room events held for an HLS listener until the audio catches up with them (an event
+// can never be held longer than 30 s: the stream stalled, or never started).
+const delay = new EventDelay({
+  playingDate: () => (audio.mode === "hls" ? hls.playingDate() : null),
+  deliver,
+  urgent: aboutMe,
+});
 
 // DOM helpers ------------------------------------------------------------------------------
 
@@ -609,7 +611,7 @@ function onMessage(message) {
   if (message.type === "pong") return;
   if (message.type === "media.answer") return audio.onAnswer(message);
   if (message.type === "media.ice") return audio.onIce(message);
-  if (message.type === "speaking") return hold(message);
+  if (message.type === "speaking") return delay.push(message);
   if (message.type === "error") {
     if (message.code === "space_ended") return finish("ended");
     if (message.code === "removed") return finish("removed");
@@ -622,49 +624,13 @@ function onMessage(message) {
   if (message.type === "media.hls") return audio.onHls(message);
   if (!view.room) return;
   if (message.type === "audience.count") return onRoomEvent(message);
-  hold(message);
-}
-
-// Held events: an HLS listener hears the room a few seconds late, so a reaction, a stage
-// change or a speaking ring waits until the audio playing reaches its `at` (server time, as
-// is the stream's EXT-X-PROGRAM-DATE-TIME); then it goes through the same functions as
-// ever. Only while the stream plays with a known date: connecting, stalled or failed,
-// events apply at once. Events about the viewer's own seat (an invitation, a role, a
-// removal) apply at once, with everything held before them, so that the order never
-// changes. The end waits for the stream's own end (its ENDLIST played) or its `at`.
-function delaying() {
-  return audio.mode === "hls" && hls.playingDate() !== null;
+  delay.push(message);
 }
 
 function aboutMe(message) {
   const mine = me();
   if (!mine) return false;
   return message.participant_id === mine.id || message.participant?.id === mine.id;
-}
-
-function hold(message) {
-  if (!delaying() || typeof message.at !== "number") {
-    releaseHeld();
-    return deliver(message);
-  }
-  held.push({ message, since: performance.now() });
-  if (aboutMe(message)) return releaseHeld();
-  releaseDue();
-}
-
-// The check runs only while something is held (so never on a WebRTC page).
-let holdTimer = null;
-function holdTimerUpdate() {
-  if (held.length && holdTimer === null) holdTimer = setInterval(releaseDue, HOLD_CHECK_MS);
-  else if (!held.length && holdTimer !== null) {
-    clearInterval(holdTimer);
-    holdTimer = null;
-  }
-}
-
-// The end is on its way to the audio: the socket's close must not end the page first.
-function endHeld() {
-  return held.some(({ message }) => message.type === "space.ended");
 }
 
 function deliver(message) {
@@ -674,27 +640,6 @@ function deliver(message) {
     return;
   }
   if (view.room) onRoomEvent(message);
-}
-
-function releaseHeld() {
-  const waiting = held;
-  held = [];
-  holdTimerUpdate();
-  for (const { message } of waiting) deliver(message);
-}
-
-function releaseDue() {
-  if (!delaying()) return releaseHeld();
-  const playing = hls.playingDate();
-  const now = performance.now();
-  while (held.length) {
-    const { message, since } = held[0];
-    const due = playing !== null && message.at <= playing;
-    if (!due && now - since < HOLD_MAX_MS) break;
-    held.shift();
-    deliver(message);
-  }
-  holdTimerUpdate();
 }
 
 // Interactions --------------------------------------------------------------------------------
@@ -764,7 +709,7 @@ socket = connectSocket(root.dataset.wsPath, {
     lastPong = Date.now();
   },
   onClose(event) {
-    if (event.code === 4410) return endHeld() ? undefined : finish("ended");
+    if (event.code === 4410) return delay.holds("space.ended") ? undefined : finish("ended");
     if (CLOSED_FOR_GOOD.includes(event.code) || view.phase !== "live") return;
     view.connection = "reconnecting";
     renderOver();
