@@ -18,7 +18,6 @@ benchmark switches on for BURST_S every PERIOD_S, and reacts with 👏 in the sa
 """
 
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import netns
 from benchmarks.media_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -37,7 +37,6 @@ from benchmarks.media_browser import (
     _with_constants,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 RUNS = 3
 BURSTS = 6
 PERIOD_S = 8.0
@@ -227,41 +226,11 @@ def _measure() -> list[str]:
         valkey.stop()
 
 
-def _in_netns() -> list[str]:
-    """Run this module in a loopback-only network namespace; return the lines it printed."""
-    command = [str(ROOT / "scripts" / "in-netns"), sys.executable, "-m", "benchmarks.hls_latency"]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        out, _ = process.communicate(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.terminate()
-        try:
-            out, _ = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, _ = process.communicate()
-        return [*out.splitlines(), f"failed: took over {TIMEOUT_S} s"]
-    lines = out.splitlines()
-    if process.returncode != 0:
-        lines.append(f"failed: exit status {process.returncode} (its stderr is above)")
-    return lines
-
-
 def run() -> list[str]:
-    if os.environ.get("SPACES_NETNS") != "1":
-        return _in_netns()
+    if not netns.inside():
+        return netns.run_inside("benchmarks.hls_latency", timeout=TIMEOUT_S)
     return _measure()
 
 
-def _stop_on_sigterm(signum, frame):
-    raise SystemExit(128 + signum)  # unwinds through the finally blocks that stop servers
-
-
 if __name__ == "__main__":
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spaces_site.settings")
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    django.setup()
-    for line in run():
-        print(line, flush=True)
+    netns.main(run)

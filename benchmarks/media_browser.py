@@ -36,7 +36,6 @@ audio in blocks of a few milliseconds), the same on both sides of the delay.
 
 import os
 import re
-import signal
 import socket
 import statistics
 import subprocess
@@ -44,6 +43,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks import netns
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -501,41 +502,11 @@ def _measure() -> list[str]:
         valkey.stop()
 
 
-def _in_netns() -> list[str]:
-    """Run this module in a loopback-only network namespace; return the lines it printed."""
-    command = [str(ROOT / "scripts" / "in-netns"), sys.executable, "-m", "benchmarks.media_browser"]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    try:
-        out, _ = process.communicate(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.terminate()  # the child stops its servers on SIGTERM
-        try:
-            out, _ = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            out, _ = process.communicate()
-        return [*out.splitlines(), f"failed: took over {TIMEOUT_S} s"]
-    lines = out.splitlines()
-    if process.returncode != 0:
-        lines.append(f"failed: exit status {process.returncode} (its stderr is above)")
-    return lines
-
-
 def run() -> list[str]:
-    if os.environ.get("SPACES_NETNS") != "1":
-        return _in_netns()
+    if not netns.inside():
+        return netns.run_inside("benchmarks.media_browser", timeout=TIMEOUT_S)
     return _measure()
 
 
-def _stop_on_sigterm(signum, frame):
-    raise SystemExit(128 + signum)  # unwinds through the finally blocks that stop servers
-
-
 if __name__ == "__main__":
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spaces_site.settings")
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    django.setup()
-    for line in run():
-        print(line, flush=True)
+    netns.main(run)

@@ -11,22 +11,11 @@ from playwright.sync_api import expect
 
 from recordings.models import Clip, Recording
 from rooms import services as rooms
-from tests.factories import PASSWORD, UserFactory
+from tests.browser.people import signed_in_page
+from tests.factories import UserFactory
 from tests.recordings.clipkit import tone_after, write_recording
 
 pytestmark = pytest.mark.browser
-
-
-def _signed_in(browser, base_url, user):
-    context = browser.new_context(base_url=base_url, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name="Home")).to_be_visible()
-    return page
 
 
 def _in_thread(function, *args, **kwargs):
@@ -51,7 +40,7 @@ def test_a_clip_is_cut_played_and_tweeted(browser, daphne_server, celery_worker)
     write_recording(space.pk, tone_after(20.0, 5.0))
     _in_thread(rooms.space_end, space=space, actor=host)
     assert Recording.objects.get(space=space).duration == 20.0
-    page = _signed_in(browser, daphne_server, UserFactory(handle="cleo", display_name="Cleo"))
+    page = signed_in_page(browser, daphne_server, UserFactory(handle="cleo", display_name="Cleo"))
 
     page.goto(f"/spaces/{space.code}/clips/new/?start=3")
     form = page.get_by_role("form", name="Clip this")
@@ -97,7 +86,7 @@ def test_the_live_clip_button_is_there_only_in_recorded_spaces(
     )
     unrecorded = _in_thread(rooms.space_create, host=UserFactory(), title="Not recorded")
     write_recording(recorded.pk, tone_after(8.0, 1.0), ended=False)
-    page = _signed_in(browser, daphne_server, UserFactory(handle="lou", display_name="Lou"))
+    page = signed_in_page(browser, daphne_server, UserFactory(handle="lou", display_name="Lou"))
 
     page.goto(unrecorded.get_absolute_url())
     page.get_by_role("button", name="Share").click()

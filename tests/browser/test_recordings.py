@@ -7,22 +7,11 @@ import threading
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD, UserFactory
+from tests.browser.people import signed_in_page
+from tests.factories import UserFactory
 from tests.recordings.conftest import write_hls
 
 pytestmark = pytest.mark.browser
-
-
-def _signed_in(browser, base_url, user):
-    context = browser.new_context(base_url=base_url, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name="Home")).to_be_visible()
-    return page
 
 
 def _fail(recording_fail, space_id):
@@ -35,8 +24,8 @@ def _fail(recording_fail, space_id):
 
 
 def test_a_recorded_space_from_rec_to_a_deleted_recording(browser, daphne_server, celery_worker):
-    host = _signed_in(browser, daphne_server, UserFactory(handle="rita", display_name="Rita"))
-    listener = _signed_in(browser, daphne_server, UserFactory(handle="leo", display_name="Leo"))
+    host = signed_in_page(browser, daphne_server, UserFactory(handle="rita", display_name="Rita"))
+    listener = signed_in_page(browser, daphne_server, UserFactory(handle="leo", display_name="Leo"))
 
     host.goto("/spaces/new/")
     host.get_by_label("Title").fill("On the record")
