@@ -2,7 +2,7 @@
 
 The egress (mediaserver/egress/) writes them; this module only reads and deletes. The
 storage is the egress's: settings.EGRESS_STORAGE (an alias in STORAGES or a dotted path
-to a storage class), else `default_storage`, as in the issue 11 contract.
+to a storage class), else the private directory EGRESS_ROOT: local files or S3 alike.
 """
 
 import contextlib
