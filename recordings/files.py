@@ -2,14 +2,14 @@
 
 The egress (mediaserver/egress/) writes them; this module only reads and deletes. The
 storage is the egress's: settings.EGRESS_STORAGE (an alias in STORAGES or a dotted path
-to a storage class), else `default_storage`, as in the issue 11 contract.
+to a storage class), else the private directory EGRESS_ROOT: local files or S3 alike.
 """
 
 import contextlib
 import logging
 from dataclasses import dataclass, field
 
-from mediaserver.egress import storage
+from mediaserver.egress import STORAGE_ERRORS, storage
 
 log = logging.getLogger(__name__)
 
@@ -108,23 +108,33 @@ def playlist_read(prefix: str) -> Playlist | None:
             return None
         with store.open(name, "rb") as handle:
             return Playlist.parse(handle.read().decode("utf-8", "replace"))
-    except OSError:
+    except STORAGE_ERRORS:
         log.warning("could not read %s", name, exc_info=True)
         return None
 
 
 def file_names(prefix: str) -> list[str]:
-    """The names of the files under a prefix (not recursive: the egress writes none)."""
+    """The names of the files under a prefix (not recursive: the egress writes none).
+    OSError when the storage fails (S3's errors too), as for the other functions here."""
     store = storage()
     try:
         return sorted(store.listdir(prefix)[1])
     except (FileNotFoundError, NotADirectoryError):
         return []
+    except STORAGE_ERRORS as exc:
+        raise _os_error(exc) from exc
 
 
 def prefix_size(prefix: str) -> int:
     store = storage()
-    return sum(store.size(prefix + name) for name in file_names(prefix))
+    try:
+        return sum(store.size(prefix + name) for name in file_names(prefix))
+    except STORAGE_ERRORS as exc:
+        raise _os_error(exc) from exc
+
+
+def _os_error(exc: Exception) -> OSError:
+    return exc if isinstance(exc, OSError) else OSError(f"{type(exc).__name__}: {exc}")
 
 
 def prefix_delete(prefix: str) -> int:
@@ -136,7 +146,7 @@ def prefix_delete(prefix: str) -> int:
     for name in names:
         try:
             store.delete(prefix + name)
-        except OSError:
+        except STORAGE_ERRORS:
             failed.append(name)
     if failed:
         raise OSError(f"could not delete {len(failed)} files under {prefix}")

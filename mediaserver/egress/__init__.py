@@ -5,9 +5,19 @@
 Files go through Django's storage API: `storage()` below. See docs/media.md.
 """
 
+import contextlib
+
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, storages
 from django.utils.module_loading import import_string
+
+# What a storage raises when it cannot read or write: OSError for files; botocore's own
+# errors (not OSErrors) for S3 (django-storages), e.g. the endpoint is unreachable.
+STORAGE_ERRORS: tuple[type[Exception], ...] = (OSError,)
+with contextlib.suppress(ImportError):
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    STORAGE_ERRORS = (OSError, BotoCoreError, ClientError)
 
 
 def storage():

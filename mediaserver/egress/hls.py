@@ -378,7 +378,10 @@ class HlsEgress:
         if not fresh and self._replace(path, data):
             return
         # Storage.save never overwrites (it picks another name): playlists go first.
-        if not fresh and self.storage.exists(path):
+        # Unless the storage overwrites (S3 with file_overwrite: a PUT replaces the
+        # object whole), where a delete would leave a moment with no playlist.
+        overwrites = getattr(self.storage, "file_overwrite", False)
+        if not fresh and not overwrites and self.storage.exists(path):
             self.storage.delete(path)
         saved = self.storage.save(path, ContentFile(data))
         if saved != path:
@@ -387,7 +390,7 @@ class HlsEgress:
     def _replace(self, path: str, data: bytes) -> bool:
         """Rewrite a playlist atomically where the storage is local files (a temporary
         file, then os.replace): a reader gets the old one or the new one, never a missing
-        or half-written file. False for a storage without paths (delete, then save)."""
+        or half-written file. False for a storage without paths (save over it)."""
         try:
             target = self.storage.path(path)
         except NotImplementedError:

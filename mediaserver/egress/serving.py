@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 
-from mediaserver.egress import storage
+from mediaserver.egress import STORAGE_ERRORS, storage
 from mediaserver.egress.ranges import Unsatisfiable, byte_range
 
 CHUNK = 64 * 1024
@@ -46,7 +46,7 @@ def stored_file_response(request, path: str, *, replaced: bool = False) -> HttpR
         return response
     try:
         size = store.size(path)
-    except (FileNotFoundError, OSError):
+    except STORAGE_ERRORS:
         raise Http404("No such file.") from None
 
     def read(start: int, length: int):
@@ -55,7 +55,7 @@ def stored_file_response(request, path: str, *, replaced: bool = False) -> HttpR
                 with store.open(path, "rb") as handle:
                     handle.seek(start)
                     return handle.read(length)
-            except (FileNotFoundError, OSError):
+            except STORAGE_ERRORS:
                 raise Http404("No such file.") from None
         return stored_file_stream(path, start, length)
 
@@ -73,7 +73,7 @@ def stored_file_read(path: str) -> bytes:
         except FileNotFoundError:
             if attempt == 2:
                 break
-        except OSError:
+        except STORAGE_ERRORS:
             break
     raise Http404("No such file.")
 

@@ -39,7 +39,7 @@ LIVE_MIN_SECONDS = 1.0
 # Floats from forms and JSON: an end this close past the recording's still fits.
 SLACK = 0.001
 # What reading a missing, truncated or garbled init segment or fragment raises.
-CUT_ERRORS = (OSError, ValueError, IndexError, KeyError, struct.error)
+CUT_ERRORS = (*files.STORAGE_ERRORS, ValueError, IndexError, KeyError, struct.error)
 
 
 class ClipError(RecordingError):
@@ -171,7 +171,7 @@ def _cut_and_save(
     store = files.storage()
     try:
         path = store.save(path, ContentFile(data))
-    except OSError:
+    except files.STORAGE_ERRORS:
         log.warning("could not save %s", path, exc_info=True)
         raise ClipError(
             _("The clip could not be saved: try again later."), code="clip_failed"
@@ -333,7 +333,10 @@ def clips_expire(*, recording: Recording) -> int:
     )
     store = files.storage()
     for clip in clips:
-        store.delete(clip.path)  # OSError: the caller leaves the recording to the next run
+        try:
+            store.delete(clip.path)
+        except files.STORAGE_ERRORS as exc:  # the caller leaves the recording to the next run
+            raise OSError(f"could not delete {clip.path}") from exc
     _mark_deleted(clips)
     return len(clips)
 
@@ -357,7 +360,7 @@ def clip_files_delete(*, clip_ids: list[int]) -> int:
 def _file_delete(path: str) -> int:
     try:
         files.storage().delete(path)
-    except OSError:
+    except files.STORAGE_ERRORS:
         log.warning("could not delete %s", path, exc_info=True)
         return 0
     return 1
