@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from benchmarks import hls_serving as serving
+from benchmarks import media_fanout
 
 ROOT = Path(__file__).resolve().parent.parent
 HLS = [int(n) for n in os.environ.get("BENCH_AUDIENCE_HLS", "500,1000").split(",")]
@@ -35,7 +36,7 @@ WINDOW = float(os.environ.get("BENCH_AUDIENCE_WINDOW", "15"))
 VIA = os.environ.get("BENCH_AUDIENCE_VIA", "xcache")
 RECORDING_SECONDS = float(os.environ.get("BENCH_AUDIENCE_RECORDING", "60"))
 HOLD_P99 = 1.0
-PER_CLIENT = 100
+PER_CLIENT = media_fanout.PER_CLIENT
 
 
 def _webrtc_listeners() -> int:
@@ -53,38 +54,12 @@ def _machine_busy() -> tuple[float, float]:
     return sum(fields) - idle, sum(fields)
 
 
-def _start_clients(listeners: int, env: dict) -> list[subprocess.Popen]:
-    shares = [PER_CLIENT] * (listeners // PER_CLIENT)
-    if listeners % PER_CLIENT or not shares:
-        shares.append(listeners % PER_CLIENT)
-    clients, first = [], 100
-    for i, share in enumerate(shares):
-        args = [str(share), str(WINDOW), str(first), "1" if i == 0 else "0"]
-        clients.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "benchmarks.media_clients", *args],
-                cwd=ROOT,
-                env=env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-        )
-        first += share
-    try:
-        for client in clients:
-            line = client.stdout.readline().strip()
-            if line != "READY":
-                raise RuntimeError(f"{listeners} WebRTC listeners did not connect: {line}")
-    except BaseException:
-        for client in clients:
-            client.kill()
-        raise
-    return clients
-
-
 async def _step(hls: int, webrtc: int, env, base, recorded, playlist, segments, pids) -> str:
-    clients = await asyncio.to_thread(_start_clients, webrtc, env) if webrtc else []
+    clients = (
+        await asyncio.to_thread(media_fanout.start_clients, webrtc, env, window=WINDOW)
+        if webrtc
+        else []
+    )
     try:
         loop = asyncio.get_running_loop()
         listening = asyncio.create_task(

@@ -34,16 +34,17 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
-def _measure(media_pid: int, listeners: int, env: dict) -> dict:
+def start_clients(listeners: int, env: dict, *, window: float) -> list[subprocess.Popen]:
+    """Start the WebRTC listener processes (benchmarks/media_clients.py) and wait until
+    they are all connected; kill them all if one is not."""
     # One client process per 100 listeners: a single aiortc process cannot receive much
     # more than that on one core, and a saturated client would count its own backlog.
     shares = [PER_CLIENT] * (listeners // PER_CLIENT)
     if listeners % PER_CLIENT or not shares:
         shares.append(listeners % PER_CLIENT)
-    clients = []
-    first = 100
+    clients, first = [], 100
     for i, share in enumerate(shares):
-        args = [str(share), str(WINDOW), str(first), "1" if i == 0 else "0"]
+        args = [str(share), str(window), str(first), "1" if i == 0 else "0"]
         clients.append(
             subprocess.Popen(
                 [sys.executable, "-m", "benchmarks.media_clients", *args],
@@ -60,6 +61,16 @@ def _measure(media_pid: int, listeners: int, env: dict) -> dict:
             line = client.stdout.readline().strip()
             if line != "READY":
                 raise RuntimeError(f"{listeners} listeners did not connect: {line}")
+    except BaseException:
+        for client in clients:
+            client.kill()
+        raise
+    return clients
+
+
+def _measure(media_pid: int, listeners: int, env: dict) -> dict:
+    clients = start_clients(listeners, env, window=WINDOW)
+    try:
         cpu0, wall0 = _cpu_seconds(media_pid), time.monotonic()
         for client in clients:
             client.stdin.write("GO\n")
