@@ -57,10 +57,10 @@ format: install-dev
 ## With an emoji font, so that reactions in tests and screenshots are not empty boxes.
 EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 chromium:
-	@if [ ! -x "$(CHROMIUM)" ] || [ ! -f "$(EMOJI_FONT)" ]; then \
+	@if [ ! -x "$(CHROMIUM)" ] || [ ! -f "$(EMOJI_FONT)" ] || ! command -v espeak-ng >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium and fonts-noto-color-emoji for the browser tests"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; \
+	    echo "Installing Debian's chromium, fonts-noto-color-emoji and espeak-ng for the tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji espeak-ng >/dev/null; \
 	  elif [ ! -x "$(CHROMIUM)" ]; then \
 	    echo "The browser tests need Chromium at $(CHROMIUM): run 'sudo apt-get install chromium fonts-noto-color-emoji'"; \
 	    echo "(or set CHROMIUM=/path/to/chromium)."; exit 1; \

@@ -65,6 +65,11 @@ class Space(models.Model):
     # after a reload too. The Space goes on.
     recording_failed = models.BooleanField(default=False, editable=False)
     captions = models.BooleanField(_("captions"), default=False)
+    # What the captions worker listens for (docs/captions.md): set from the host's language
+    # when the Space is made, changed by the host.
+    captions_language = models.CharField(
+        _("caption language"), max_length=8, choices=settings.LANGUAGES, default="en"
+    )
     scheduled_for = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -82,6 +87,15 @@ class Space(models.Model):
 
     def get_absolute_url(self):
         return reverse("rooms:space", kwargs={"code": self.code})
+
+    @staticmethod
+    def caption_language_for(host, language: str = "") -> str:
+        """The caption language asked for, else the host's own, else the site's."""
+        known = {code for code, _name in settings.LANGUAGES}
+        for choice in (language, getattr(host, "language", ""), settings.LANGUAGE_CODE):
+            if choice in known:
+                return choice
+        return "en"
 
     @staticmethod
     def clean_title(value) -> str:

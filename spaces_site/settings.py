@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "notifications",
     "scheduling",
     "recordings",
+    "captions",
     "demo",
 ]
 
@@ -400,3 +401,15 @@ MEDIA_MAX_LATENESS = env.float("MEDIA_MAX_LATENESS", default=0.025)
 # live stream's files stay served (and an unrecorded Space's files stay) this long after
 # the Space ended.
 LIVE_HLS_GRACE_SECONDS = env.int("LIVE_HLS_GRACE_SECONDS", default=30)
+
+# Captions (issue 12; docs/captions.md). A worker process (`manage.py runcaptions`)
+# recognises each speaker's audio, which the media server sends it as UDP datagrams to
+# CAPTIONS_FEED_ADDRESS (loopback, or a private interface: never a public one). Without
+# CAPTIONS_MODEL_PATH the models that install from PyPI are used (English: Whisper
+# tiny.en; Italian: Whisper base); with it, the faster-whisper (CTranslate2) model in
+# that directory, for every language it knows. Audio more than CAPTIONS_MAX_BACKLOG
+# seconds behind is dropped, and the page says captions are behind.
+CAPTIONS_MODEL_PATH = env.str("CAPTIONS_MODEL_PATH", default=None)
+CAPTIONS_FEED_ADDRESS = env.str("CAPTIONS_FEED_ADDRESS", default="127.0.0.1:8399")
+CAPTIONS_MAX_BACKLOG = env.float("CAPTIONS_MAX_BACKLOG", default=6.0)
+CAPTIONS_CPU_THREADS = env.int("CAPTIONS_CPU_THREADS", default=2)

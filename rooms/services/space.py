@@ -58,6 +58,7 @@ def space_create(
     speak_policy: str = Space.SpeakPolicy.EVERYONE,
     record: bool = False,
     captions: bool = False,
+    captions_language: str = "",
     start_now: bool = True,
 ) -> Space:
     """Create a Space; with start_now it goes live at once with its host on the stage."""
@@ -69,7 +70,12 @@ def space_create(
         raise SpaceError({"speak_policy": _("Choose who can request to speak.")})
     names = Space.clean_topics(topics)
     space = Space.objects.create(
-        host=host, title=title, speak_policy=speak_policy, record=record, captions=captions
+        host=host,
+        title=title,
+        speak_policy=speak_policy,
+        record=record,
+        captions=captions,
+        captions_language=Space.caption_language_for(host, captions_language),
     )
     space.topics.set([Topic.objects.get_or_create(name=name)[0] for name in names])
     if start_now:

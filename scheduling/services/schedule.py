@@ -77,6 +77,7 @@ def space_schedule(
     speak_policy: str = Space.SpeakPolicy.EVERYONE,
     record: bool = False,
     captions: bool = False,
+    captions_language: str = "",
     tweet_on_start: bool = False,
     cohosts: Iterable[str] = (),
 ) -> Space:
@@ -90,6 +91,7 @@ def space_schedule(
         speak_policy=speak_policy,
         record=record,
         captions=captions,
+        captions_language=captions_language,
         start_now=False,
     )
     space.scheduled_for = starts_at
