@@ -6,6 +6,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 import accounts.api
+import captions.api
 import notifications.api
 import recordings.api
 import rooms.api
@@ -19,6 +20,7 @@ api_patterns = [
     *notifications.api.urlpatterns,
     # Before rooms: "spaces/scheduled/" is not a Space's code.
     *scheduling.api.urlpatterns,
+    *captions.api.urlpatterns,
     *recordings.api.urlpatterns,
     *rooms.api.urlpatterns,
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -38,6 +40,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("notifications.urls")),
     path("", include("scheduling.urls")),
+    path("", include("captions.urls")),
     path("", include("recordings.urls")),
     path("", include("rooms.urls")),
     path("api/", include(api_patterns)),
