@@ -18,7 +18,7 @@ class SwitchForm(forms.Form):
     # An unchecked box is absent from a form's POST: captions off, as the box says.
     enabled = forms.BooleanField(required=False)
     # Checked by the service (one rule for the page and the API); blank keeps it.
-    language = forms.CharField(required=False, max_length=16)
+    language = forms.CharField(required=False)
 
 
 def captions_state(space) -> dict:
@@ -36,7 +36,7 @@ def captions_switch(request, code):
     anyone else gets a 403 that says why, a bad language or an ended Space a 400."""
     space = space_get(code)
     form = SwitchForm(request.POST)
-    form.is_valid()  # both fields are optional, and "language" is the service's to check
+    form.is_valid()  # always: both fields are optional, and the service checks the language
     error, status = None, 200
     try:
         captions_set(

@@ -151,7 +151,7 @@ def test_a_bad_language_is_a_400_with_a_reason(client, room, capture_events):
     client.force_login(people["host"])
 
     with capture_events() as events:
-        page = switch(client, space, enabled="true", language="klingon")
+        page = switch(client, space, enabled="true", language="klingon" * 10)
         api = APIClient()
         api.force_authenticate(people["host"])
         response = api.patch(
