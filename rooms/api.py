@@ -62,6 +62,11 @@ class CountsOutput(serializers.Serializer):
     listed = serializers.IntegerField()
 
 
+class CaptionsSettingsOutput(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    language = serializers.CharField()
+
+
 class SnapshotOutput(serializers.Serializer):
     """The room as the snapshot endpoint and the WebSocket's first frame describe it."""
 
@@ -76,6 +81,9 @@ class SnapshotOutput(serializers.Serializer):
     )
     ending_in = serializers.IntegerField(
         allow_null=True, help_text="Seconds until a Space whose host is away ends by itself."
+    )
+    captions = CaptionsSettingsOutput(
+        help_text="The Space's live captions: on, and in which language."
     )
     stage = ParticipantOutput(many=True)
     hands = ParticipantOutput(many=True)

@@ -1,4 +1,7 @@
 from django import forms
+from django.conf import settings
+from django.utils.text import capfirst
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 from rooms.models import TITLE_MAX_LENGTH, Space
@@ -28,6 +31,23 @@ class SpaceForm(forms.Form):
     )
     record = forms.BooleanField(label=_("Record this Space"), required=False)
     captions = forms.BooleanField(label=_("Turn on captions"), required=False)
+    # Each language in its own name (English, Italiano), as the site's language menu has it.
+    captions_language = forms.ChoiceField(
+        label=_("Caption language"),
+        choices=[
+            (code, capfirst(get_language_info(code)["name_local"]))
+            for code, _n in settings.LANGUAGES
+        ],
+        required=False,  # left out: the host's language (the service's default)
+        help_text=_("The language spoken in this Space, for its captions."),
+    )
+
+    @staticmethod
+    def initial_for(user, page_language: str) -> dict:
+        """The form's first caption language: the host's own, else the page's."""
+        return {
+            "captions_language": Space.caption_language_for(user, user.language or page_language)
+        }
 
     def topic_list(self) -> list[str]:
         return [t for t in self.cleaned_data.get("topics", "").split(",") if t.strip()]

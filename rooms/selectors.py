@@ -111,8 +111,11 @@ def space_snapshot(space: Space, me: Participant | None = None) -> dict:
     """The whole room as a client needs it to (re)start: state, stage, audience, pins."""
     # Read seq first: events after it may already show in the data, and events carry
     # whole lists, so a client that replays them ends in the same state.
-    current = Space.objects.values("seq", "state", "speak_policy", "ending_at").get(pk=space.pk)
+    current = Space.objects.values(
+        "seq", "state", "speak_policy", "ending_at", "captions", "captions_language"
+    ).get(pk=space.pk)
     ending_at = current.pop("ending_at")
+    captions = {"enabled": current.pop("captions"), "language": current.pop("captions_language")}
     return {
         **current,
         # Seconds until a Space whose host is away ends by itself, or None.
@@ -126,6 +129,8 @@ def space_snapshot(space: Space, me: Participant | None = None) -> dict:
         # A REC badge for everyone, and a notice for whoever is invited to the stage.
         "recorded": space.record,
         "recording_failed": space.recording_failed,  # only the host's page shows it
+        # Live captions for the whole room (the host's switch): read with seq, as events are.
+        "captions": captions,
         "stage": stage(space),
         "hands": hands(space),
         "listeners": listed_listeners(space),

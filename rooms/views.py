@@ -163,7 +163,8 @@ def live_bar(request):
 @login_required
 def space_create(request):
     """Create a Space and go live now."""
-    form = SpaceForm(request.POST or None)
+    initial = SpaceForm.initial_for(request.user, request.LANGUAGE_CODE)
+    form = SpaceForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             space = services.space_create(
@@ -173,6 +174,7 @@ def space_create(request):
                 speak_policy=form.cleaned_data["speak_policy"],
                 record=form.cleaned_data["record"],
                 captions=form.cleaned_data["captions"],
+                captions_language=form.cleaned_data["captions_language"],
                 start_now=True,
             )
         except ValidationError as error:

@@ -26,7 +26,11 @@ def _local(form) -> object:
 @login_required
 def space_schedule(request):
     """Schedule a Space from now up to 14 days ahead."""
-    form = ScheduleForm(request.POST or None, initial={"time_zone": request.time_zone})
+    initial = {
+        "time_zone": request.time_zone,
+        **ScheduleForm.initial_for(request.user, request.LANGUAGE_CODE),
+    }
+    form = ScheduleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             space = services.space_schedule(
@@ -37,6 +41,7 @@ def space_schedule(request):
                 speak_policy=form.cleaned_data["speak_policy"],
                 record=form.cleaned_data["record"],
                 captions=form.cleaned_data["captions"],
+                captions_language=form.cleaned_data["captions_language"],
                 tweet_on_start=form.cleaned_data["tweet_on_start"],
                 cohosts=form.cleaned_data["cohosts"],
             )

@@ -1,6 +1,7 @@
 // The live room. One WebSocket brings the snapshot and the room's events; they change one
 // state object (`view`), and `render()` draws every region from it, so no state can leave a
 // control behind.
+import { captionsEvent, captionsState, captionsSwitch, captionsToggle, renderCaptions } from "../captions/live.js";
 import { connectSocket } from "../core/socket.js";
 import { RoomAudio } from "./audio.js";
 import { EventDelay } from "./delay.js";
@@ -12,7 +13,7 @@ const $ = (id) => document.getElementById(id);
 const HEARTBEAT_MS = 10000;
 // No pong for this long: the socket is dead even if the browser has not noticed.
 const PONG_TIMEOUT_MS = 25000;
-const LOSSY = new Set(["reactions.batch", "audience.count"]);
+const LOSSY = new Set(["reactions.batch", "audience.count", "captions.partial", "captions.behind"]);
 const ROLE_LABELS = { host: strings.host, cohost: strings.cohost, speaker: strings.speaker, listener: strings.listener };
 
 const view = {
@@ -29,6 +30,8 @@ const view = {
   pinnableFailed: false, // the last fetch of those tweets failed
   audioStatus: "",
   micLevel: null, // the speaker's input level, 0 to 1, while their microphone is on
+  captions: captionsState(), // the lines shown and this listener's choices (the room's
+  // settings are the snapshot's `captions`)
 };
 
 // The HLS texts live in the template, beside the choice that they go with.
@@ -395,8 +398,18 @@ function renderOver() {
   $("over-text").hidden = !text;
 }
 
+// The captions region and the host's switch (static/js/captions/live.js).
+function renderRoomCaptions() {
+  renderCaptions(view.captions, {
+    settings: view.room?.captions,
+    live: view.phase === "live" && Boolean(view.room),
+    moderator: isModerator(),
+  });
+}
+
 function render() {
   renderOver();
+  renderRoomCaptions();
   if (view.room && view.phase === "live") {
     renderStage();
     renderListeners();
@@ -471,6 +484,11 @@ function announceStageChanges(before, beforeHands) {
 function apply(event) {
   const data = event;
   if (event.type === "reactions.batch") return floatReactions(data);
+  if (event.type === "captions.settings") view.room.captions = { enabled: data.enabled, language: data.language };
+  if (captionsEvent(view.captions, event, view.room.captions)) {
+    // Only the switch's change redraws the room (the host's controls); lines are frequent.
+    return event.type === "captions.settings" ? render() : renderRoomCaptions();
+  }
   if (event.type === "audience.count") {
     view.room.counts = data.counts;
     return renderCount();
@@ -688,6 +706,23 @@ $("native-share").addEventListener("click", () => {
 $("pin-picker").addEventListener("toggle", (event) => {
   if (event.target.open && view.pinnable === null) loadPinnable();
 });
+$("captions-visibility").addEventListener("click", () => {
+  captionsToggle(view.captions, "hidden");
+  renderRoomCaptions();
+});
+$("captions-size").addEventListener("click", () => {
+  captionsToggle(view.captions, "large");
+  renderRoomCaptions();
+});
+$("captions-controls")?.addEventListener("change", async () => {
+  const choice = { enabled: $("captions-enabled").checked, language: $("captions-language").value };
+  const saving = captionsSwitch(view.captions, choice);
+  renderRoomCaptions();
+  const settings = await saving;
+  if (settings && view.room) view.room.captions = settings;
+  render();
+});
+$("captions-controls")?.addEventListener("submit", (event) => event.preventDefault());
 $("end-space").addEventListener("click", () => $("confirm-end").showModal());
 $("confirm-end").addEventListener("close", (event) => {
   if (event.target.returnValue === "end") send({ type: "space.end" });

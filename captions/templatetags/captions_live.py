@@ -1,0 +1,44 @@
+"""What the live Space page needs from captions, for rooms' template (loaded by name, so
+that rooms never imports captions): the languages that can be captioned, and the words
+of the captions region's script."""
+
+from django import template
+from django.conf import settings
+from django.utils.text import capfirst
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext as _
+
+from captions.languages import available_languages
+
+register = template.Library()
+
+
+@register.simple_tag
+def caption_languages() -> str:
+    """The languages this site's speech models caption, space-separated (for the script)."""
+    return " ".join(sorted(available_languages()))
+
+
+@register.simple_tag
+def caption_language_choices() -> list[tuple[str, str]]:
+    """Each caption language in its own name (English, Italiano), for the host's menu."""
+    return [
+        (code, capfirst(get_language_info(code)["name_local"]))
+        for code, _name in settings.LANGUAGES
+    ]
+
+
+@register.simple_tag
+def caption_strings() -> dict:
+    """The words of the captions region's script, in the page's language."""
+    return {
+        "unavailable": _("Captions in %(language)s need a configured speech model."),
+        # Language names in the reader's language: "Captions in Italian", "in italiano".
+        "languages": {code: str(name) for code, name in settings.LANGUAGES},
+        "hide": _("Hide captions"),
+        "show": _("Show captions"),
+        "larger": _("Larger captions"),
+        "saving": _("Saving…"),
+        "failed": _("Could not change the captions: try again."),
+        "waiting": _("Captions appear here when someone speaks."),
+    }
