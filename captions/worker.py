@@ -98,6 +98,7 @@ class CaptionsWorker:
         self.bad = 0  # datagrams that were not ours
         self.discarded = 0  # datagrams of Spaces without captions
         self._bad_logged_at = float("-inf")
+        self.poll_failing = False
 
     # The receiver: in the event loop, never waits.
 
@@ -325,9 +326,14 @@ class CaptionsWorker:
         loop = asyncio.get_running_loop()
         try:
             self.captioned = await loop.run_in_executor(self.db, self._captioned_spaces)
+            if self.poll_failing:
+                self.poll_failing = False
+                logger.warning("Reading which Spaces have captions again")
         except Exception as exc:
-            # The database is away: keep the last answer, say so once a poll.
-            logger.warning("Could not read which Spaces have captions: %s", exc)
+            # The database is away: keep the last answer, and say so once, not every second.
+            if not self.poll_failing:
+                self.poll_failing = True
+                logger.warning("Could not read which Spaces have captions: %s", exc)
         now = time.monotonic()
         for stream in list(self.streams.values()):
             if (
