@@ -170,11 +170,12 @@ class Listener:
             if message.get("event") == "captions.final"
         ]
 
-    async def final(self, predicate, timeout: float) -> tuple[float, dict] | None:
-        """The first captions.final whose data satisfies `predicate`, waiting for it."""
+    async def final(self, predicate, timeout: float, *, since: int = 0):
+        """(arrival, data) of the first captions.final whose data satisfies `predicate`,
+        from the `since`-th final on, waiting for it; None when none came in time."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for at, data in self.finals():
+            for at, data in self.finals()[since:]:
                 if predicate(data):
                     return at, data
             await asyncio.sleep(0.05)
