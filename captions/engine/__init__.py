@@ -34,3 +34,28 @@ class CaptionEngine(Protocol):
 
     def close(self) -> list[Segment]:
         """Finish: the final segment of the phrase in progress, if any."""
+
+
+class UnknownLanguage(ValueError):
+    """Captions cannot be made in this language with the configured models."""
+
+
+# Imported after the names above, which they use.
+from . import models  # noqa: E402
+from .whisper import WhisperEngine  # noqa: E402
+
+
+def languages() -> set[str]:
+    """Languages captions can be made in with the configured models ("en", "it")."""
+    return models.languages()
+
+
+def load(language: str) -> CaptionEngine:
+    """A new engine for one speaker in `language`, sharing the process's model for it;
+    UnknownLanguage (a ValueError) when no configured model knows the language."""
+    return WhisperEngine(language, models.model(language))
+
+
+def warm(language: str) -> None:
+    """Load the model for `language` now, so that the first speaker waits for nothing."""
+    models.model(language)

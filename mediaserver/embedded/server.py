@@ -32,6 +32,7 @@ from aiortc.sdp import SessionDescription
 from django.conf import settings
 
 from mediaserver.base import ListenersFull, MediaError
+from mediaserver.captions_feed import CaptionsTap
 from mediaserver.egress.hls import HlsEgress
 from mediaserver.embedded.mixer import (
     FRAME_SAMPLES,
@@ -217,6 +218,7 @@ class Room:
         self.feed = Feed()
         self.encoder = OpusEncoder()
         self.detector = SpeakingDetector()
+        self.captions = CaptionsTap(space_id)
         self.pts = 0
         self.clock: asyncio.Task | None = None
         self.announcing: set[asyncio.Task] = set()
@@ -275,9 +277,11 @@ class Room:
             if samples is None or session.muted:
                 continue  # late, lost or muted: silent this tick
             frames[session.id] = samples
+            self.captions.add(session.participant_id, samples, self.pts)
             levels[session.participant_id] = max(
                 levels.get(session.participant_id, float("-inf")), level_dbfs(samples)
             )
+        self.captions.end_tick(self.pts)
         room_mix, minus = mix(frames)
         pts, self.pts = self.pts, self.pts + FRAME_SAMPLES
         if self.egress is not None or len(self.sessions) > len(speakers):

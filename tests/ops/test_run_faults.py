@@ -23,9 +23,17 @@ import redis
 from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parents[2]
-CHILDREN = ["valkey", "daphne", "media", "worker", "beat"]
+CHILDREN = ["valkey", "daphne", "media", "captions", "worker", "beat"]
 # What the person must not have to set: the test gives run.py a clean environment.
-UNSET = ("DATABASE_URL", "REDIS_URL", "SITE_URL", "PORT", "VALKEY_PORT", "DJANGO_DEBUG")
+UNSET = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SITE_URL",
+    "PORT",
+    "VALKEY_PORT",
+    "CAPTIONS_FEED_ADDRESS",
+    "DJANGO_DEBUG",
+)
 
 
 def _load_run():

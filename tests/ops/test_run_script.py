@@ -22,6 +22,8 @@ def test_links_follow_the_port_make_run_serves():
     env = run.child_environment({"PATH": "/bin"}, var=ROOT / "var", port=8123)
 
     assert env["SITE_URL"] == "http://localhost:8123"
+    # The media server and the captions worker meet on a port that follows it too.
+    assert env["CAPTIONS_FEED_ADDRESS"] == "127.0.0.1:8522"
     assert "DATABASE_URL" not in env  # the settings' default: var/db.sqlite3
 
 
@@ -32,6 +34,15 @@ def test_a_given_site_url_and_database_are_kept():
 
     assert env["SITE_URL"] == "https://spaces.example.com"
     assert env["DATABASE_URL"] == "postgres://db/spaces"
+    assert run.child_environment({}, var=ROOT / "var", port=8000)["CAPTIONS_FEED_ADDRESS"] == (
+        "127.0.0.1:8399"  # the settings' default beside the default port
+    )
+    given = {"CAPTIONS_FEED_ADDRESS": "10.0.0.5:9000"}
+    assert run.child_environment(given, var=ROOT / "var", port=8123) == {
+        **given,
+        "SITE_URL": "http://localhost:8123",
+        "PYTHONUNBUFFERED": "1",
+    }
 
 
 def test_another_var_dir_holds_the_database_too(tmp_path):
@@ -61,6 +72,7 @@ def test_supervisord_restarts_every_child_and_stops_each_whole_group(tmp_path):
 
     assert sorted(p.split(":")[1] for p in programs) == [
         "beat",
+        "captions",
         "daphne",
         "media",
         "valkey",
