@@ -1,7 +1,21 @@
-from django.urls import path  # noqa: F401 (the helpers add their paths)
+from django.urls import path
 
 app_name = "captions"
 
 urlpatterns = [
     # The host's switch (live), then the transcript, its downloads and the replay's track.
+]
+
+# Stored captions: the transcript, its downloads, and the replay's and clips' tracks.
+from captions import transcript_views  # noqa: E402 (appended: the live paths come first)
+
+urlpatterns += [
+    path("spaces/<str:code>/transcript/", transcript_views.transcript_page, name="transcript"),
+    path(
+        "spaces/<str:code>/transcript.<str:kind>",
+        transcript_views.transcript_download,
+        name="transcript-file",
+    ),
+    path("spaces/<str:code>/captions.vtt", transcript_views.replay_track, name="replay-track"),
+    path("c/<str:code>/captions.vtt", transcript_views.clip_track, name="clip-track"),
 ]
