@@ -72,8 +72,10 @@ def test_it_lists_who_said_what_when_with_links_into_the_replay(space):
 
     html = page.content.decode()
     assert page.status_code == 200
-    assert "Hana Host" in html and "Welcome &amp; thanks &lt;all&gt;" in html
-    assert "Grace Hopper" in html and "Compilers are friends" in html
+    assert "Hana Host" in html
+    assert "Welcome &amp; thanks &lt;all&gt;" in html
+    assert "Grace Hopper" in html
+    assert "Compilers are friends" in html
     path = space.get_absolute_url()
     assert f'href="{path}?t=0.5#replay"' in html
     assert f'href="{path}?t=3#replay"' in html
@@ -235,7 +237,8 @@ def test_a_replay_without_captions_has_no_captions_controls(silent):
     html = Client().get(silent.get_absolute_url()).content.decode()
 
     assert 'id="replay-captions"' in html  # the empty place, hidden
-    assert "replay-captions-data" not in html and "replay-captions-toggle" not in html
+    assert "replay-captions-data" not in html
+    assert "replay-captions-toggle" not in html
 
 
 # Clips ---------------------------------------------------------------------------------------
@@ -279,7 +282,8 @@ def test_a_clip_with_nothing_said_has_no_track(space, people):
     html = Client().get(quiet.get_absolute_url()).content.decode()
     response = Client().get(reverse("captions:clip-track", args=[quiet.code]))
 
-    assert "<track" not in html and "clip-transcript" not in html
+    assert "<track" not in html
+    assert "clip-transcript" not in html
     assert response.status_code == 404
     assert response.content.decode() == "Nothing was captioned in this clip.\n"
 
@@ -292,9 +296,7 @@ def test_the_api_gives_the_segments_with_speaker_and_offset(space, api):
 
     body = response.json()
     assert body["space"] == space.code
-    assert [
-        (s["speaker"], s["text"], s["offset"], s["end"]) for s in body["segments"]
-    ] == [
+    assert [(s["speaker"], s["text"], s["offset"], s["end"]) for s in body["segments"]] == [
         ({"handle": "host", "name": "Hana Host"}, "Welcome & thanks <all>", 0.5, 2.25),
         ({"handle": "grace", "name": "Grace Hopper"}, "Compilers are friends", 3.0, 4.5),
     ]
