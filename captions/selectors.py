@@ -115,8 +115,9 @@ def may_download(space: Space, user) -> bool:
 
 
 def replay_link(space: Space, offset: float) -> str:
-    """The Space's page, its replay playing from `offset` (replay.js reads ?t=)."""
-    return f"{space.get_absolute_url()}?t={offset:g}#replay"
+    """The Space's page, its replay playing from `offset` (replay.js reads ?t=), to a
+    tenth of a second (the dates of a playlist have milliseconds: no noise in links)."""
+    return f"{space.get_absolute_url()}?t={round(offset, 1):g}#replay"
 
 
 # Search ------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 clock of its first sample (PROGRAM-DATE-TIME), and a caption's offset is read from the
 same clock as the replay's turns, so that the words show when they are heard."""
 
+import json
 from datetime import UTC, datetime
 
 import numpy as np
@@ -128,10 +129,21 @@ def test_the_replay_track_and_page_carry_those_offsets(
     track = Client().get(f"/spaces/{live.code}/captions.vtt").content.decode()
     page = Client().get(live.get_absolute_url()).content.decode()
 
-    assert track == (
-        "WEBVTT\n\n00:00:02.000 --> 00:00:03.250\n<v Grace Hopper>On the recording's timeline\n"
-    )
-    assert '"start": 2.0, "end": 3.25, "speaker": "Grace Hopper"' in page
+    # Within a millisecond: PROGRAM-DATE-TIME has milliseconds.
+    header, cue = track.split("\n\n")
+    times, text = cue.split("\n", 1)
+    start, end = (vtt_seconds(at) for at in times.split(" --> "))
+    assert (header, text) == ("WEBVTT", "<v Grace Hopper>On the recording's timeline\n")
+    assert (start, end) == pytest.approx((2.0, 3.25), abs=0.002)
+    data = page.split('id="replay-captions-data" type="application/json">')[1].split("</script>")[0]
+    [shown] = json.loads(data)
+    assert (shown["start"], shown["end"]) == pytest.approx((2.0, 3.25), abs=0.002)
+    assert (shown["speaker"], shown["text"]) == ("Grace Hopper", "On the recording's timeline")
+
+
+def vtt_seconds(at: str) -> float:
+    hours, minutes, seconds = at.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def test_a_caption_before_the_first_sample_starts_at_zero(
