@@ -6,6 +6,7 @@ trim), read from the same clock as the replay's turns and reactions
 (recordings.offsets.Clock over the playlist's PROGRAM-DATE-TIME), so that a caption shows
 when its words are heard. A Space with no recording counts from when it started."""
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -115,9 +116,11 @@ def may_download(space: Space, user) -> bool:
 
 
 def replay_link(space: Space, offset: float) -> str:
-    """The Space's page, its replay playing from `offset` (replay.js reads ?t=), to a
-    tenth of a second (the dates of a playlist have milliseconds: no noise in links)."""
-    return f"{space.get_absolute_url()}?t={round(offset, 1):g}#replay"
+    """The Space's page, its replay playing from `offset` (replay.js reads ?t=), in
+    tenths of a second, never more than a millisecond before it (the playlist's dates
+    have milliseconds: replay.js shows a caption from 10 ms before its start)."""
+    tenths = math.ceil(round(offset, 3) * 10 - 0.01) / 10
+    return f"{space.get_absolute_url()}?t={tenths:g}#replay"
 
 
 # Search ------------------------------------------------------------------------------------

@@ -398,10 +398,11 @@ function createReplay(root) {
   }
 
   function cuesAt(position) {
-    // The phrases said at this moment: two people may speak at once.
+    // The phrases said at this moment: two people may speak at once. A link's ?t= is in
+    // tenths and a phrase's start in milliseconds: one starting 10 ms on shows already.
     const found = [];
     for (const cue of cues) {
-      if (cue.start > position) break;
+      if (cue.start - 0.01 > position) break;
       if (position < cue.end || (cue.end <= cue.start && position - cue.start < 1)) found.push(cue);
     }
     return found;
