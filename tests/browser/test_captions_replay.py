@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 from recordings import services as recording_services
 from recordings.models import Recording
 from rooms import services as rooms
+from tests.browser.a11y import assert_accessible
+from tests.browser.test_room_states import open_as
 from tests.captions.factories import said
 from tests.factories import UserFactory
 from tests.recordings.replay_kit import record, silence, tone
@@ -129,3 +131,20 @@ def test_a_clip_page_shows_the_phrase_being_heard(page, captioned):
     expect(page.locator("#clip-caption")).to_be_visible()
     expect(page.locator("#clip-caption-speaker")).to_have_text("Grace Hopper")
     expect(page.locator("#clip-caption-text")).to_have_text(GRACE[2])
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_captions_and_the_transcript_are_accessible(browser, daphne_server, captioned, scheme):
+    page = open_as(browser, daphne_server, scheme=scheme)
+    try:
+        page.goto(f"{captioned.get_absolute_url()}?t=3")
+        expect(page.locator("#replay-captions")).to_contain_text(GRACE[2])
+        assert_accessible(page, f"replay captions {scheme}")
+        page.goto(f"/spaces/{captioned.code}/transcript/")
+        expect(page.locator("#transcript-lines li")).to_have_count(2)
+        assert_accessible(page, f"transcript {scheme}")
+        page.goto("/spaces/?q=compilers")
+        expect(page.locator(".transcript-hit mark")).to_have_text("Compilers")
+        assert_accessible(page, f"search hits {scheme}")
+    finally:
+        page.context.close()
