@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from captions.services import captions_set
+from captions.transcript_api import urlpatterns as transcript_urlpatterns
 from captions.views import captions_state
 from rooms.selectors import space_get
 
@@ -48,6 +49,7 @@ class CaptionsApi(APIView):
 
 
 urlpatterns = [
-    # PATCH spaces/<code>/captions/ (live); GET spaces/<code>/transcript/ (stored).
+    # The host's switch (live), and the transcript (captions/transcript_api.py).
     path("spaces/<str:code>/captions/", CaptionsApi.as_view(), name="api-space-captions"),
+    *transcript_urlpatterns,
 ]

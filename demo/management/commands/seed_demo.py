@@ -24,12 +24,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import follow_create
+from captions.services import caption_segment_add
 from mediaserver.egress import hls as egress_hls
 from mediaserver.egress.hls import HlsEgress
 from recordings import services as recordings
 from recordings.models import Recording, ReplayEvent
 from rooms import services as rooms
-from rooms.models import Space
+from rooms.models import Participant, Space
 from scheduling import services as scheduling
 from timeline.models import Tweet
 
@@ -165,12 +166,14 @@ class Command(BaseCommand):
             title="The Analytical Engine, recorded",
             topics=["history", "computing"],
             record=True,
+            captions=True,
         )
         if space is None:
             return
         wall_start = timezone.now().timestamp() + 0.5
         _in_thread(_write_tones, space.pk, wall_start)
         self._try(self._replay_timeline, space, host, guest, wall_start)
+        self._try(self._captions, space, wall_start)
         self._try(rooms.space_end, space=space, actor=host)
 
     def _clip_tweeted(self, people) -> None:
@@ -223,6 +226,26 @@ class Command(BaseCommand):
             pinned = ReplayEvent.objects.filter(recording__space=space, kind="pins").latest("pk")
             ReplayEvent.objects.filter(pk=pinned.pk).update(at=_moment(wall_start + PIN_AT))
 
+    def _captions(self, space, wall_start: float) -> None:
+        """What the captions worker would have stored (issue 12): a phrase per turn, so
+        that the replay shows captions, the transcript has them and search finds them."""
+        seats = {
+            seat.user.handle: seat
+            for seat in Participant.objects.filter(space=space).select_related("user")
+            if seat.user is not None
+        }
+        for number, (start, end, handle, text) in enumerate(CAPTIONS):
+            if handle in seats:
+                caption_segment_add(
+                    space_id=space.pk,
+                    participant_id=seats[handle].pk,
+                    key=f"demo-{number}",
+                    text=text,
+                    started_at=_moment(wall_start + start),
+                    ended_at=_moment(wall_start + end),
+                    language="en",
+                )
+
 
 RATE, FRAME = 48000, 960  # Opus: 48 kHz, 20 ms packets
 # The replay's timeline, in seconds into the recording: who speaks from then on,
@@ -230,6 +253,12 @@ RATE, FRAME = 48000, 960  # Opus: 48 kHz, 20 ms packets
 TURNS = [(0.2, ["ada"]), (3.4, []), (3.6, ["grace"]), (5.8, []), (6.0, ["ada", "grace"]), (7.8, [])]
 REACTIONS = [(2.0, {"👏": 3}, "grace"), (4.5, {"😂": 4}, "ada"), (7.0, {"❤️": 2}, None)]
 PIN_AT = 1.0
+# Its captions, in seconds into the recording: who said what, along the turns above.
+CAPTIONS = [
+    (0.3, 3.3, "ada", "Welcome! Tonight: the Analytical Engine, and the notes I wrote on it."),
+    (3.7, 5.7, "grace", "A computer a century before anyone could build one."),
+    (6.1, 7.7, "ada", "It weaves algebraic patterns, as the Jacquard loom weaves flowers."),
+]
 
 
 def _moment(epoch: float) -> datetime:

@@ -6,6 +6,9 @@
 // Positions are seconds on the recording's own timeline (0 = its first sample, not moved
 // by the trim), as the API's offsets are. #replay tells others where playback is with
 // `replay:position` events and seeks on `replay:seek` ones (the clip cutter uses both).
+// A link may start it elsewhere: ?t=<seconds on that timeline> (a transcript's line).
+// Captions, when the Space had some, come as "replay-captions-data" (the captions app's
+// partial): the phrases at the playhead show under their speaker's name.
 import Hls from "../../vendor/hls.min.mjs";
 
 const REACTION_BURST = 6; // at most this many bubbles per emoji in a batch
@@ -54,20 +57,27 @@ function createReplay(root) {
   const start = data.trim_start; // where the replay begins
   const end = data.duration;
   const base = data.playlist_start; // the recording position of the playlist's time 0
+  const asked = Number.parseFloat(new URLSearchParams(window.location.search).get("t"));
+  const first = Number.isFinite(asked) ? Math.min(end, Math.max(start, asked)) : start;
+  const captionsData = $("replay-captions-data");
+  const cues = captionsData ? JSON.parse(captionsData.textContent).sort((a, b) => a.start - b.start) : [];
+  const CAPTIONS_KEY = "replay-captions";
   const view = {
     ready: false,
     playing: false,
-    position: start,
+    position: first,
     rate: 1,
     status: "",
     pins: null, // the pins shown, to redraw only when they change
     played: false, // this page view counted its play
     plays: data.plays,
+    captions: cues.length > 0 && readCaptionsChoice() !== "off", // shown (the toggle)
+    shownCues: "", // the phrases drawn, to redraw only when they change
   };
   // Reaction batches in order; those after the last position float when reached. An index
   // of the next one to float: each frame looks at it alone, a jump finds it again.
   const reactions = [...data.reactions].sort((a, b) => a.offset - b.offset);
-  let lastReactionAt = start;
+  let lastReactionAt = first;
   let nextReaction = 0;
   let frame = 0;
   let hls = null;
@@ -81,7 +91,7 @@ function createReplay(root) {
 
   if (Hls.isSupported()) {
     // No worker: the page's CSP allows no blob: scripts.
-    hls = new Hls({ enableWorker: false, startPosition: Math.max(0, start - base) });
+    hls = new Hls({ enableWorker: false, startPosition: Math.max(0, first - base) });
     hls.on(Hls.Events.MANIFEST_PARSED, () => setReady());
     hls.on(Hls.Events.ERROR, (_event, error) => {
       if (error.fatal) setStatus(labels.labelError);
@@ -98,7 +108,8 @@ function createReplay(root) {
 
   function setReady() {
     view.ready = true;
-    render();
+    if (first !== start) seek(first); // a link's ?t=
+    else render();
   }
 
   function setStatus(text) {
@@ -363,6 +374,62 @@ function createReplay(root) {
     );
   }
 
+  // -- captions ------------------------------------------------------------------------
+
+  function readCaptionsChoice() {
+    try {
+      return window.localStorage.getItem(CAPTIONS_KEY);
+    } catch {
+      return null;
+    }
+  }
+
+  const captionsToggle = $("replay-captions-toggle");
+  if (captionsToggle) {
+    on(captionsToggle, "click", () => {
+      view.captions = !view.captions;
+      try {
+        window.localStorage.setItem(CAPTIONS_KEY, view.captions ? "on" : "off");
+      } catch {
+        // private browsing: the choice lasts for this page
+      }
+      render();
+    });
+  }
+
+  function cuesAt(position) {
+    // The phrases said at this moment: two people may speak at once. A link's ?t= is in
+    // tenths and a phrase's start in milliseconds: one starting 10 ms on shows already.
+    const found = [];
+    for (const cue of cues) {
+      if (cue.start - 0.01 > position) break;
+      if (position < cue.end || (cue.end <= cue.start && position - cue.start < 1)) found.push(cue);
+    }
+    return found;
+  }
+
+  function drawCaptions() {
+    const box = $("replay-captions");
+    if (!cues.length || !box) return;
+    if (captionsToggle) captionsToggle.setAttribute("aria-pressed", String(view.captions));
+    const shown = view.captions ? cuesAt(view.position) : [];
+    const key = shown.map((cue) => `${cue.start}|${cue.speaker}`).join("\n");
+    box.hidden = shown.length === 0;
+    if (key === view.shownCues) return;
+    view.shownCues = key;
+    box.replaceChildren(
+      ...shown.map((cue) =>
+        element(
+          "p",
+          { className: "replay-caption" },
+          element("span", { className: "replay-caption-speaker" }, cue.speaker),
+          " ",
+          element("span", { className: "replay-caption-text" }, cue.text),
+        ),
+      ),
+    );
+  }
+
   function render() {
     play.disabled = !view.ready;
     const label = view.playing ? labels.labelPause : labels.labelPlay;
@@ -380,6 +447,7 @@ function createReplay(root) {
     $("replay-plays").textContent = String(view.plays);
     drawWaveform();
     drawPins();
+    drawCaptions();
   }
 
   drawLanes();
