@@ -17,6 +17,7 @@ Bounded: each run stops at SECONDS (or earlier once hopelessly behind); N stops 
 first run that does not keep up, or at MAX_SPEAKERS.
 """
 
+import contextlib
 import os
 import statistics
 import threading
@@ -84,14 +85,21 @@ class _fresh_models:
 
 
 class _one_cpu:
-    """Pin this thread, and every thread it starts from now on, to one CPU."""
+    """Pin every thread of this process (numpy's BLAS pool included) to one CPU; the
+    threads started from now on inherit it."""
 
     def __enter__(self):
         self.saved = os.sched_getaffinity(0)
-        os.sched_setaffinity(0, {min(self.saved)})
+        self._pin({min(self.saved)})
 
     def __exit__(self, *exc):
-        os.sched_setaffinity(0, self.saved)
+        self._pin(self.saved)
+
+    @staticmethod
+    def _pin(cpus):
+        for task in os.listdir("/proc/self/task"):
+            with contextlib.suppress(ProcessLookupError):  # a thread that ended meanwhile
+                os.sched_setaffinity(int(task), cpus)
 
 
 def _sentences(spoken: str) -> list[str]:
