@@ -3,8 +3,10 @@
 Audio is cut into phrases by loudness: a phrase starts at the first loud 20 ms frame
 (with a little audio before it) and ends after PAUSE seconds of quiet, at a gap in the
 chunks' times, or after MAX_PHRASE seconds. While a phrase grows, the phrase so far is
-recognised at most once per PARTIAL_EVERY seconds of new speech (a partial segment);
-when it ends it is recognised once more (the final segment, with the same key).
+recognised at most once per PARTIAL_EVERY seconds of new speech (a partial segment,
+greedy, on an encoder window cut to the audio: models.quick_text); when it ends it is
+recognised once more on Whisper's full window with beam search (the final segment,
+with the same key).
 
 Loudness only decides when to listen. What is speech is decided by Silero VAD (bundled
 with faster-whisper) before Whisper sees anything, and Whisper's output is filtered for
