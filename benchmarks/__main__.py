@@ -22,6 +22,7 @@ BENCHMARKS = [
     "benchmarks.hls_serving",
     "benchmarks.hls_audience",
     "benchmarks.hls_latency",
+    "benchmarks.captions_engine",
     "benchmarks.captions_latency",
 ]
 

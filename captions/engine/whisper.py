@@ -3,8 +3,10 @@
 Audio is cut into phrases by loudness: a phrase starts at the first loud 20 ms frame
 (with a little audio before it) and ends after PAUSE seconds of quiet, at a gap in the
 chunks' times, or after MAX_PHRASE seconds. While a phrase grows, the phrase so far is
-recognised at most once per PARTIAL_EVERY seconds of new speech (a partial segment);
-when it ends it is recognised once more (the final segment, with the same key).
+recognised at most once per PARTIAL_EVERY seconds of new speech (a partial segment,
+greedy, on an encoder window cut to the audio: models.quick_text); when it ends it is
+recognised once more on Whisper's full window with beam search (the final segment,
+with the same key).
 
 Loudness only decides when to listen. What is speech is decided by Silero VAD (bundled
 with faster-whisper) before Whisper sees anything, and Whisper's output is filtered for
@@ -21,7 +23,7 @@ from collections import deque
 import numpy as np
 
 from . import SAMPLE_RATE, Segment
-from .models import speech_spans
+from .models import plausible, quick_text, speech_spans
 
 FRAME = SAMPLE_RATE // 50  # 20 ms frames for loudness
 PAUSE = 0.6  # seconds of quiet that end a phrase
@@ -38,10 +40,10 @@ MIN_RMS = 150.0
 NOISE_FACTOR = 2.0
 FLOOR_SECONDS = 5.0
 
-# Beam search for the final text (measured better than greedy on tiny.en, at little
-# cost); greedy for partials, which are replaced anyway.
+# Beam search for the final text (measured better than greedy on tiny.en, and the
+# encoder's 30 s window costs far more than the beams); partials are greedy, on a
+# window cut to their audio (models.quick_text), since the final replaces them.
 FINAL_BEAM = 5
-PARTIAL_BEAM = 1
 
 # Whisper invents these on silence, breath, noise and music (it learned them from
 # subtitles). A whole phrase that reads like one of them is dropped; a speaker who only
@@ -81,6 +83,7 @@ class WhisperEngine:
         self._levels: deque[float] = deque(maxlen=int(FLOOR_SECONDS * 50))
         self._preroll: deque[np.ndarray] = deque()
         self._next_at: float | None = None  # epoch of the sample after the last one fed
+        self._partial_every = PARTIAL_EVERY  # seconds of new speech, grows when slow
         self._reset_phrase()
         self.decode_seconds = 0.0  # time spent recognising (for the benchmark)
 
@@ -90,7 +93,6 @@ class WhisperEngine:
         self._length = 0  # samples in the phrase
         self._quiet = 0  # samples of quiet at its end
         self._new_speech = 0  # loud samples since the last partial
-        self._partial_every = PARTIAL_EVERY
         self._last_partial = ""
         self._last_times = (0.0, 0.0)
         self._key = ""
@@ -175,7 +177,7 @@ class WhisperEngine:
 
     def _partial(self) -> list[Segment]:
         started = time.perf_counter()
-        heard = self._recognise(PARTIAL_BEAM)
+        heard = self._recognise(final=False)
         took = time.perf_counter() - started
         self._new_speech = 0
         # Partials never take more than about half of real time: when recognition is
@@ -187,7 +189,7 @@ class WhisperEngine:
         return [Segment(heard[0], heard[1], heard[2], final=False, key=self._key)]
 
     def _finish(self) -> list[Segment]:
-        heard = self._recognise(FINAL_BEAM)
+        heard = self._recognise(final=True)
         if heard is None and self._last_partial:
             # Speech was shown as a partial: the final must replace it, never leave it.
             heard = (self._last_partial, *self._last_times)
@@ -199,7 +201,7 @@ class WhisperEngine:
 
     # Recognition
 
-    def _recognise(self, beam: int) -> tuple[str, float, float] | None:
+    def _recognise(self, *, final: bool) -> tuple[str, float, float] | None:
         """The phrase so far as (text, start, end), or None when it holds no speech."""
         started = time.perf_counter()
         try:
@@ -209,16 +211,24 @@ class WhisperEngine:
                 return None
             first, last = spans[0]["start"], spans[-1]["end"]
             pad = int(DECODE_PAD * SAMPLE_RATE)
-            segments, _info = self._model.transcribe(
-                audio[max(0, first - pad) : last + pad],
-                language=self.language,
-                beam_size=beam,
-                temperature=0.0,
-                condition_on_previous_text=False,
-                without_timestamps=True,
-                vad_filter=False,
-            )
-            text = " ".join(s.text.strip() for s in segments if _plausible(s)).strip()
+            clip = audio[max(0, first - pad) : last + pad]
+            if final:
+                segments, _info = self._model.transcribe(
+                    clip,
+                    language=self.language,
+                    beam_size=FINAL_BEAM,
+                    temperature=0.0,
+                    condition_on_previous_text=False,
+                    without_timestamps=True,
+                    vad_filter=False,
+                )
+                text = " ".join(
+                    s.text.strip()
+                    for s in segments
+                    if plausible(s.no_speech_prob, s.avg_logprob, s.compression_ratio)
+                )
+            else:
+                text = quick_text(self._model, clip, self.language)
         finally:
             self.decode_seconds += time.perf_counter() - started
         text = _clean(text)
@@ -227,14 +237,6 @@ class WhisperEngine:
         times = (self._phrase_at + first / SAMPLE_RATE, self._phrase_at + last / SAMPLE_RATE)
         self._last_times = times
         return text, *times
-
-
-def _plausible(segment) -> bool:
-    """False for Whisper output that is most likely invented: it judged the audio not
-    speech, was unsure of every word, or repeats itself (a loop on noise)."""
-    if segment.no_speech_prob > 0.6 and segment.avg_logprob < -0.5:
-        return False
-    return segment.avg_logprob >= -1.0 and segment.compression_ratio <= 2.4
 
 
 def _clean(text: str) -> str:
