@@ -1,6 +1,6 @@
 """The captions worker: each speaker's audio in (UDP from the media server), captions out.
 
-One asyncio process (`manage.py runcaptions`, docs/captions-pipeline.md). The receiver
+One asyncio process (`manage.py runcaptions`, docs/captions.md, "Pipeline"). The receiver
 only sorts datagrams into streams, one per (Space, speaker); recognition runs in a
 thread pool of this process, one feed in flight per stream, and the services
 (captions/services.py) are called from those threads, as a request would call them.
