@@ -4,29 +4,33 @@ part of it, and the directory's search of what was said in ended Spaces.
 Offsets are seconds on the recording's own timeline (0 = its first sample, whatever the
 trim), read from the same clock as the replay's turns and reactions
 (recordings.offsets.Clock over the playlist's PROGRAM-DATE-TIME), so that a caption shows
-when its words are heard. A Space with no recording counts from when it started."""
+when its words are heard. A Space with no recording counts from when it started.
+
+Who may read what is captions.access's to say; these only read."""
 
 import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db import connection
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from accounts.selectors import hidden_user_ids
+from captions.access import readable_spaces
 from captions.formats import Cue
 from captions.models import CaptionSegment
 from recordings import files
 from recordings.models import Clip, Recording
 from recordings.offsets import Clock
-from rooms.models import Participant, Space, SpaceBan
+from rooms.models import Space
 
 SEARCH_LIMIT = 20
 SNIPPET_CHARS = 160
 SEARCH_CONFIG = "simple"  # words as said, any language: no stemming to guess
+CLOCK_CACHE_SECONDS = 7 * 24 * 3600
 
 
 @dataclass
@@ -55,7 +59,34 @@ def _clock(recording: Recording | None, space: Space) -> Clock:
     """The replay's clock (recordings.selectors.replay_data reads the same one)."""
     if recording is None:
         return Clock.of(None, space.started_at or space.created_at)
-    return Clock.of(files.playlist_read(recording.prefix), recording.started_at)
+    key = _clock_key(recording)
+    clock = cache.get(key) if key else None
+    if clock is None:
+        clock = _clock_read(recording, key)
+    return clock
+
+
+def _clock_key(recording: Recording) -> str:
+    """Where a recording's clock is cached, or "" when it may still change. A ready,
+    ended and measured recording's playlist is final (the egress wrote its ENDLIST): its
+    clock is cached under a key made of what would change if it were measured again, so
+    that the search, run on every keystroke, reads no playlist from storage (two calls,
+    on S3 in production). Offsets are not stored in the segments: they would need
+    computing again whenever a recording is measured again."""
+    if recording.state != Recording.State.READY or not recording.ended_at:
+        return ""
+    if not recording.duration:
+        return ""
+    ended = recording.ended_at.timestamp()
+    return f"captions:clock:{recording.pk}:{ended}:{recording.duration}"
+
+
+def _clock_read(recording: Recording, key: str) -> Clock:
+    playlist = files.playlist_read(recording.prefix)
+    clock = Clock.of(playlist, recording.started_at)
+    if key and playlist is not None:  # a storage error is not cached: next time reads again
+        cache.set(key, clock, CLOCK_CACHE_SECONDS)
+    return clock
 
 
 def _lines(segments, clock: Clock) -> list[Line]:
@@ -106,15 +137,6 @@ def clip_transcript(clip: Clip) -> list[Line]:
     return part
 
 
-def may_download(space: Space, user) -> bool:
-    """The host and the co-hosts (while it was live, or at its end) keep the transcript."""
-    if user is None or not user.is_authenticated:
-        return False
-    if user.pk == space.host_id:
-        return True
-    return Participant.objects.filter(space=space, user=user, role=Participant.Role.COHOST).exists()
-
-
 def replay_link(space: Space, offset: float) -> str:
     """The Space's page, its replay playing from `offset` (replay.js reads ?t=), in
     tenths of a second, never more than a millisecond before it (the playlist's dates
@@ -139,8 +161,15 @@ class Hit:
 TERM = re.compile(r"\w+", re.UNICODE)
 
 
-def _terms(query: str) -> list[str]:
-    return [term for term in TERM.findall(query) if term][:8]
+def _terms(query: str) -> tuple[list[str], list[str]]:
+    """The words to find and the words to leave out ("-word", as websearch reads it)."""
+    wanted, unwanted = [], []
+    for token in query.split():
+        if token.lower() == "or":  # websearch's operator, not a word to find
+            continue
+        words = TERM.findall(token)
+        (unwanted if token.startswith("-") else wanted).extend(words)
+    return wanted[:8], unwanted[:8]
 
 
 def highlight(text: str, terms: list[str], *, whole_words: bool) -> SafeString:
@@ -171,7 +200,7 @@ def highlight(text: str, terms: list[str], *, whole_words: bool) -> SafeString:
     return mark_safe(prefix + "".join(pieces) + suffix)  # every piece is escaped
 
 
-def _matching(query: str, terms: list[str]):
+def _matching(query: str, wanted: list[str], unwanted: list[str]):
     segments = CaptionSegment.objects.all()
     if connection.vendor == "postgresql":
         # Postgres-only imports: the module loads on SQLite too.
@@ -190,50 +219,77 @@ def _matching(query: str, terms: list[str]):
             .annotate(rank=SearchRank(vector, found))
             .order_by("-rank", "-started_at", "pk")
         )
-    for term in terms:
+    for term in wanted:
         segments = segments.filter(text__icontains=term)
+    for term in unwanted:
+        segments = segments.exclude(text__icontains=term)
     return segments.order_by("-started_at", "pk")
 
 
-def transcript_search(*, query: str, viewer, limit: int = SEARCH_LIMIT) -> list[Hit]:
+def transcript_search(
+    *, query: str, viewer, anon_id: str = "", limit: int = SEARCH_LIMIT
+) -> list[Hit]:
     """Phrases said in ended Spaces that match the words searched (PostgreSQL full-text
-    search; words contained, on SQLite), best first, hiding the Spaces of hosts the
-    viewer may not see; each links to its moment in the replay (or the transcript when
-    there is no replay to play). Two queries, none for an empty search."""
+    search; words contained, on SQLite), best first, in the Spaces whose transcript the
+    viewer may read (captions.access.readable_spaces); each links to its moment in the
+    replay (or the transcript when there is no replay to play). One query, none for a
+    search without a word to find ("-word" alone, punctuation); the replay's clocks come
+    from the cache once read."""
     query = query.strip()[:100]
-    terms = _terms(query)
-    if not terms:
+    wanted, unwanted = _terms(query)
+    if not wanted:
         return []
     segments = (
-        _matching(query, terms)
-        .filter(space__state=Space.State.ENDED)
-        .select_related("space__host", "speaker")
+        _matching(query, wanted, unwanted)
+        .filter(space__in=Space.objects.filter(readable_spaces(viewer, anon_id)).values("pk"))
+        .select_related("space__host", "space__recording", "speaker")
+        .defer("space__recording__waveform")
     )
-    if viewer is not None and viewer.is_authenticated:
-        segments = segments.exclude(space__host__in=hidden_user_ids(viewer)).exclude(
-            space__host__in=SpaceBan.objects.filter(user=viewer).values("host_id")
-        )
     segments = list(segments[:limit])
     if not segments:
         return []
-    recordings = {
-        recording.space_id: recording
-        for recording in Recording.objects.filter(
-            space_id__in={segment.space_id for segment in segments}
-        ).exclude(state=Recording.State.DELETED)
-    }
-    clocks: dict[int, Clock] = {}
+    clocks = _search_clocks(segments)
     whole_words = connection.vendor == "postgresql"
     hits = []
     for segment in segments:
         space = segment.space
-        recording = recordings.get(space.pk)
-        if space.pk not in clocks:
-            clocks[space.pk] = _clock(recording, space)
+        recording = _recording(space)
         [line] = _lines([segment], clocks[space.pk])
         if recording is not None and recording.playable:
             url = replay_link(space, max(line.offset, recording.trim_start))
         else:
             url = f"{reverse('captions:transcript', args=[space.code])}#line-{segment.pk}"
-        hits.append(Hit(space, line, highlight(segment.text, terms, whole_words=whole_words), url))
+        hits.append(Hit(space, line, highlight(segment.text, wanted, whole_words=whole_words), url))
     return hits
+
+
+def _recording(space: Space) -> Recording | None:
+    """The Space's recording still kept (select_related), if any."""
+    try:
+        recording = space.recording
+    except Recording.DoesNotExist:
+        return None
+    return None if recording.state == Recording.State.DELETED else recording
+
+
+def _search_clocks(segments) -> dict[int, Clock]:
+    """The clock of each Space in the hits: one cache round trip, storage only for a
+    recording not cached yet (or not final)."""
+    spaces = {segment.space_id: segment.space for segment in segments}
+    keys = {}
+    for space in spaces.values():
+        recording = _recording(space)
+        if recording is not None:
+            keys[space.pk] = _clock_key(recording)
+    cached = cache.get_many([key for key in keys.values() if key])
+    clocks = {}
+    for space_id, space in spaces.items():
+        recording = _recording(space)
+        key = keys.get(space_id, "")
+        if recording is None:
+            clocks[space_id] = _clock(None, space)
+        elif key in cached:
+            clocks[space_id] = cached[key]
+        else:
+            clocks[space_id] = _clock_read(recording, key)
+    return clocks

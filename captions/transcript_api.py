@@ -9,9 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from captions import selectors
-from rooms.access import shut_out
-from rooms.selectors import space_get
+from captions import access, selectors
 
 
 class TranscriptSpeakerOutput(serializers.Serializer):
@@ -42,12 +40,14 @@ class TranscriptApi(APIView):
     @extend_schema(responses=TranscriptOutput)
     def get(self, request, code):
         """An ended Space's transcript: who said what, when, on its replay's timeline."""
-        space = space_get(code)
-        if shut_out(space.host, request.user):
-            raise NotFound()
-        if space.state != space.State.ENDED:
-            raise NotFound("The transcript is there once the Space has ended.")
-        lines = selectors.transcript(space)
+        # The same rule as the page (captions.access): a 404 with the reason otherwise.
+        anon_id = "" if request.user.is_authenticated else request.session.get("anon_id", "")
+        try:
+            found = access.access_transcript(code=code, user=request.user, anon_id=anon_id)
+        except access.NoTranscript as exc:
+            raise NotFound(str(exc)) from exc
+        space = found.space
+        lines = selectors.transcript(space, found.recording)
         if not lines:
             raise NotFound("This Space has no transcript: nothing was captioned in it.")
         segments = [

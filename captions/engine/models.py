@@ -42,12 +42,24 @@ class ModelSource:
 
 _lock = threading.Lock()
 _loaded: dict[ModelSource, object] = {}
+_told: set[str] = set()  # the broken CAPTIONS_MODEL_PATHs already logged
+
+log = logging.getLogger(__name__)
 
 
 def languages() -> set[str]:
-    """Languages captions can be made in with the configured models."""
+    """Languages captions can be made in with the configured models. Never raises: every
+    live Space page asks; a broken CAPTIONS_MODEL_PATH is logged once and captions
+    nothing (`manage.py check` reports it as an error, and `model` raises it)."""
     if settings.CAPTIONS_MODEL_PATH:
-        return _configured_languages(settings.CAPTIONS_MODEL_PATH)
+        path = str(settings.CAPTIONS_MODEL_PATH)
+        try:
+            return set(_configured_languages(path))
+        except ImproperlyConfigured as exc:
+            if path not in _told:
+                _told.add(path)
+                log.error("captions are off: %s", exc)
+            return set()
     found = set()
     if _english_path() is not None:
         found.add("en")
@@ -57,8 +69,12 @@ def languages() -> set[str]:
 
 
 def source(language: str) -> ModelSource:
-    """The model that captions `language`, or UnknownLanguage."""
-    available = languages()
+    """The model that captions `language`, or UnknownLanguage (ImproperlyConfigured for
+    a broken CAPTIONS_MODEL_PATH, with what is wrong with it)."""
+    if settings.CAPTIONS_MODEL_PATH:
+        available = _configured_languages(str(settings.CAPTIONS_MODEL_PATH))
+    else:
+        available = languages()
     if language not in available:
         hint = ", ".join(sorted(available)) or "none"
         raise UnknownLanguage(
@@ -182,8 +198,17 @@ def _base_parts() -> tuple[Path, Path] | None:
     return Path(parts[0].__file__).parent / "data", Path(parts[1].__file__).parent / "data"
 
 
+def model_path_problem(path: str) -> str:
+    """What is wrong with a CAPTIONS_MODEL_PATH, or "" (the system check asks)."""
+    try:
+        _configured_languages(str(path))
+    except ImproperlyConfigured as exc:
+        return str(exc)
+    return ""
+
+
 @functools.cache
-def _configured_languages(path: str) -> set[str]:
+def _configured_languages(path: str) -> frozenset[str]:
     folder = Path(path)
     if not folder.joinpath("model.bin").is_file():
         raise ImproperlyConfigured(f"CAPTIONS_MODEL_PATH {path!r} has no model.bin")
@@ -191,8 +216,8 @@ def _configured_languages(path: str) -> set[str]:
         # Without it faster-whisper would fetch a tokenizer from the Hub.
         raise ImproperlyConfigured(f"CAPTIONS_MODEL_PATH {path!r} has no tokenizer.json")
     if _vocabulary_size(folder) >= MULTILINGUAL_VOCABULARY:
-        return {"en"} | {code for code, _name in settings.LANGUAGES}
-    return {"en"}
+        return frozenset({"en"} | {code for code, _name in settings.LANGUAGES})
+    return frozenset({"en"})
 
 
 def _vocabulary_size(folder: Path) -> int:

@@ -5,7 +5,7 @@ load this library by name: a way up that is not an import (docs/architecture.md)
 from django import template
 from django.urls import reverse
 
-from captions import formats, selectors
+from captions import access, formats, selectors
 
 register = template.Library()
 
@@ -16,9 +16,25 @@ def hms(seconds) -> str:
     return formats.clock_time(float(seconds or 0))
 
 
-@register.inclusion_tag("captions/_transcript_link.html")
-def transcript_link(space):
-    """A link to the ended Space's transcript, when something was captioned. One query."""
+def _viewer(context):
+    """The person and (read only, never made here) anonymous browser of the page."""
+    request = context.get("request")
+    if request is None:
+        return None, ""
+    user = request.user
+    anon_id = "" if user.is_authenticated else request.session.get("anon_id", "")
+    return user, anon_id
+
+
+@register.inclusion_tag("captions/_transcript_link.html", takes_context=True)
+def transcript_link(context, space):
+    """A link to the ended Space's transcript, when something was captioned and this
+    person may read it (captions.access)."""
+    user, anon_id = _viewer(context)
+    try:
+        access.access_space_transcript(space=space, user=user, anon_id=anon_id)
+    except access.NoTranscript:
+        return {"space": space, "shown": False}
     return {"space": space, "shown": selectors.has_transcript(space)}
 
 
@@ -48,6 +64,6 @@ def clip_lines(clip):
 @register.inclusion_tag("captions/_search_hits.html", takes_context=True)
 def transcript_hits(context, query):
     """Ended Spaces where the words searched were said; nothing for an empty search."""
-    request = context.get("request")
-    viewer = request.user if request is not None else None
-    return {"query": query, "hits": selectors.transcript_search(query=query, viewer=viewer)}
+    viewer, anon_id = _viewer(context)
+    hits = selectors.transcript_search(query=query, viewer=viewer, anon_id=anon_id)
+    return {"query": query, "hits": hits}

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from core.tasks import enqueue_on_commit
 from notifications.models import Notification
 from notifications.services import notifications_send
-from recordings import files
+from recordings import files, signals
 from recordings.errors import RecordingError
 from recordings.models import Recording, storage_prefix
 from recordings.services import clips
@@ -172,6 +172,7 @@ def _delete(recording: Recording) -> None:
     recording.state = State.DELETED
     recording.deleted_at = timezone.now()
     recording.save(update_fields=["state", "deleted_at"])
+    signals.recording_deleted.send(sender=Recording, space_id=recording.space_id)
     # Its clips go with it unless the host kept them (their files are their own).
     clips.clips_drop(recording=recording)
     enqueue_on_commit("recordings.tasks.delete_recording_files", recording.pk)
@@ -263,5 +264,6 @@ def _expire_batch(*, after: int, batch: int) -> tuple[int, int, int]:
         recording.state = State.DELETED
         recording.deleted_at = timezone.now()
         recording.save(update_fields=["state", "deleted_at"])
+        signals.recording_deleted.send(sender=Recording, space_id=recording.space_id)
         expired += 1
     return len(due), (due[-1].pk if due else after), expired

@@ -7,6 +7,7 @@ import threading
 
 import numpy as np
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from captions import engine
 from captions.engine import SAMPLE_RATE, Segment, UnknownLanguage, models
@@ -232,3 +233,20 @@ def test_it_uses_an_english_only_model_directory_for_english_only(settings, load
     with pytest.raises(UnknownLanguage, match="'it'"):
         engine.load("it")
     assert _wer(ENGLISH[2:3], _feed(engine.load("en"), _spoken(ENGLISH[2:3], "en"))) < 0.15
+
+
+def test_languages_with_a_broken_model_directory_is_empty_and_logged_once(
+    settings, tmp_path, caplog, monkeypatch
+):
+    monkeypatch.setattr(models, "_told", set())
+    settings.CAPTIONS_MODEL_PATH = str(tmp_path / "nothing-here")
+
+    first, second = engine.languages(), engine.languages()
+
+    assert (first, second) == (set(), set())
+    told = [r.getMessage() for r in caplog.records if r.name == "captions.engine.models"]
+    assert told == [
+        f"captions are off: CAPTIONS_MODEL_PATH {settings.CAPTIONS_MODEL_PATH!r} has no model.bin"
+    ]
+    with pytest.raises(ImproperlyConfigured, match=r"has no model\.bin"):
+        engine.load("en")

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from accounts.services import block_create
 from captions.selectors import highlight, transcript_search
+from recordings import files
 from recordings.models import Recording
 from rooms import services
 from tests.captions.factories import said
@@ -85,10 +86,15 @@ def test_spaces_of_a_host_who_blocked_the_viewer_are_hidden(engine, host, outsid
     assert len(search("algebraic", UserFactory())) == 1
 
 
-def test_a_space_whose_replay_is_gone_links_to_its_transcript(engine):
-    Recording.objects.filter(space=engine).update(state=Recording.State.DELETED)
-    [hit] = search("algebraic")
+def test_a_space_whose_replay_failed_is_found_by_its_host_only_linking_to_its_transcript(
+    engine, host, outsider
+):
+    Recording.objects.filter(space=engine).update(state=Recording.State.FAILED)
 
+    [hit] = search("algebraic", host)
+
+    assert search("algebraic", outsider) == []
+    assert search("algebraic") == []
     assert hit.url == f"{reverse('captions:transcript', args=[engine.code])}#line-{hit.line.id}"
 
 
@@ -106,8 +112,63 @@ def test_nothing_to_search_asks_nothing(django_assert_num_queries):
         assert search("!!") == []
 
 
+def test_a_search_with_only_words_to_leave_out_finds_nothing(engine, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert search("-algebraic") == []
+        assert search("-algebraic -looms or") == []
+        assert search("- , -") == []
+
+
+def test_words_left_out_are_left_out(engine):
+    assert [hit.line.text for hit in search("engine -looms")] == [
+        "The Analytical Engine weaves algebraic patterns"
+    ]
+    assert search("engine -algebraic") == []
+
+
+def test_an_unrecorded_space_is_found_by_its_host_only(host, outsider):
+    space = services.space_create(host=host, title="Off the record")
+    services.space_end(space=space, actor=host)
+    said(space, host, "algebraic but unrecorded", at=1, until=2)
+
+    [hit] = search("algebraic", host)
+
+    assert hit.url == f"{reverse('captions:transcript', args=[space.code])}#line-{hit.line.id}"
+    assert search("algebraic", outsider) == []
+    assert search("algebraic") == []
+
+
+def test_a_repeated_search_reads_nothing_from_storage(engine, monkeypatch):
+    reads = []
+    playlist_read = files.playlist_read
+    monkeypatch.setattr(
+        files, "playlist_read", lambda prefix: reads.append(prefix) or playlist_read(prefix)
+    )
+
+    first = search("algebraic")
+    after_first = list(reads)
+    again = search("algebraic")
+    once_more = search("patterns")
+
+    assert after_first == [Recording.objects.get(space=engine).prefix]
+    assert reads == after_first  # nothing more
+    assert [hit.url for hit in again] == [hit.url for hit in first]
+    assert once_more[0].url == first[0].url
+
+
+def test_a_clock_cached_is_read_again_once_the_recording_is_measured_again(engine, monkeypatch):
+    search("algebraic")
+    reads = []
+    monkeypatch.setattr(files, "playlist_read", lambda prefix: reads.append(prefix))
+    Recording.objects.filter(space=engine).update(duration=5.5)
+
+    search("algebraic")
+
+    assert len(reads) == 1
+
+
 @pytest.mark.parametrize("count", [1, 6])
-def test_the_search_is_two_queries(
+def test_the_search_is_one_query(
     count, host, outsider, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     for n in range(count):
@@ -119,7 +180,8 @@ def test_the_search_is_two_queries(
         said(space, space.host, f"the weaving machine number {n}", at=1, until=2)
         said(space, space.host, "weaving again", at=3, until=4)
 
-    with django_assert_num_queries(2):
+    # One: who may read what is in subqueries, each hit's recording comes with it.
+    with django_assert_num_queries(1):
         hits = search("weaving", outsider)
 
     assert len(hits) == 2 * count
@@ -175,7 +237,7 @@ def test_postgres_matches_whole_words_only(engine):
 
 @postgres_only
 def test_postgres_uses_the_gin_index(engine):
-    queryset = transcript_search.__globals__["_matching"]("algebraic", ["algebraic"])
+    queryset = transcript_search.__globals__["_matching"]("algebraic", ["algebraic"], [])
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
         plan = queryset.explain()
