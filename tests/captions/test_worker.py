@@ -560,3 +560,24 @@ def test_a_language_without_a_model_is_logged_once_per_speaker(
     run(scenario, idle_seconds=0.2)
 
     assert len([r for r in caplog.records if "No captions engine" in r.getMessage()]) == 1
+
+
+def test_a_running_worker_keeps_a_heartbeat(space):
+    import redis
+    from django.conf import settings
+
+    from captions.worker import ALIVE_KEY
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.delete(ALIVE_KEY)
+    seen = []
+
+    async def scenario(worker, send):
+        await until(lambda: worker.redis is not None)
+        await asyncio.sleep(0.3)
+        seen.append(await asyncio.to_thread(client.pttl, ALIVE_KEY))
+
+    run(scenario)
+
+    assert 0 < seen[0] <= 3000
+    client.close()
