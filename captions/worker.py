@@ -112,7 +112,7 @@ class CaptionsWorker:
         self.idle_seconds = idle_seconds
         # Each recognition uses CAPTIONS_CPU_THREADS cores: no more at once than there
         # are cores, or the media server's 20 ms clock waits (docs/captions.md).
-        cores = os.cpu_count() or 1
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
         threads = threads or max(1, cores // max(1, settings.CAPTIONS_CPU_THREADS))
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="captions")
         # The poll and "behind" news: never queued behind recognition.
