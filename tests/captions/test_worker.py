@@ -12,6 +12,8 @@ import time
 
 import numpy as np
 import pytest
+import redis
+from django.conf import settings
 from django.db import connection
 
 import captions.engine
@@ -19,7 +21,7 @@ import captions.worker
 from captions.engine import Segment
 from captions.models import CaptionSegment
 from captions.services import captions_set
-from captions.worker import CaptionsWorker
+from captions.worker import ALIVE_KEY, CaptionsWorker
 from mediaserver.captions_feed import TAG_SIZE, pack
 from rooms import services as rooms
 from rooms.models import Participant
@@ -563,11 +565,6 @@ def test_a_language_without_a_model_is_logged_once_per_speaker(
 
 
 def test_a_running_worker_keeps_a_heartbeat(space):
-    import redis
-    from django.conf import settings
-
-    from captions.worker import ALIVE_KEY
-
     client = redis.Redis.from_url(settings.REDIS_URL)
     client.delete(ALIVE_KEY)
     seen = []
