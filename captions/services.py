@@ -5,7 +5,7 @@ are sent at once without a row; final captions are stored, then sent once commit
 The worker calls these with ids only: it keeps no rows of its own between phrases.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -19,6 +19,9 @@ from rooms.models import Participant, Space
 from rooms.services.space import space_lock
 
 TEXT_MAX_LENGTH = 2000  # one phrase; the worker ends a phrase after 15 s at most
+# The last phrase before the host ends the Space reaches us after it has ended (the
+# worker finishes it when it learns of the end): it is kept if it started by then.
+ENDED_GRACE = timedelta(seconds=5)
 
 
 def speaker_of(participant: Participant) -> dict:
@@ -59,17 +62,31 @@ def captions_set(*, space: Space, actor, enabled: bool, language: str | None = N
     return space
 
 
-def _captioned_seat(space_id: int, participant_id: int) -> Participant | None:
+def _captioned_seat(
+    space_id: int, participant_id: int, *, started_at: datetime | None = None
+) -> Participant | None:
     """The speaker's seat, when their Space is live with captions on (else None: the
-    worker heard audio it must not caption, e.g. just after the host turned them off)."""
+    worker heard audio it must not caption, e.g. just after the host turned them off).
+    With `started_at`, a Space that has ended counts too when the phrase started before
+    its end (give or take ENDED_GRACE): the last words before the end."""
     seat = (
         Participant.objects.select_related("space", "user")
         .filter(pk=participant_id, space_id=space_id)
         .first()
     )
-    if seat is None or seat.space.state != Space.State.LIVE or not seat.space.captions:
+    if seat is None or not seat.space.captions:
         return None
-    return seat
+    space = seat.space
+    if space.state == Space.State.LIVE:
+        return seat
+    if (
+        started_at is not None
+        and space.state == Space.State.ENDED
+        and space.ended_at is not None
+        and started_at <= space.ended_at + ENDED_GRACE
+    ):
+        return seat
+    return None
 
 
 def caption_partial_send(
@@ -103,9 +120,10 @@ def caption_segment_add(
     language: str,
 ) -> CaptionSegment | None:
     """Store a finished phrase and show it in place of its partials (same `key`); None
-    when the Space is not live with captions on, or nothing was said."""
+    when the Space is not live with captions on (or the phrase did not start before it
+    ended), or nothing was said."""
     text = " ".join(text.split())[:TEXT_MAX_LENGTH]
-    seat = _captioned_seat(space_id, participant_id)
+    seat = _captioned_seat(space_id, participant_id, started_at=started_at)
     if seat is None or not text:
         return None
     if ended_at < started_at:

@@ -4,8 +4,16 @@ One asyncio process (`manage.py runcaptions`, docs/captions.md, "Pipeline"). The
 only sorts datagrams into streams, one per (Space, speaker); recognition runs in a
 thread pool of this process, one feed in flight per stream, and the services
 (captions/services.py) are called from those threads, as a request would call them.
-Every second one query says which Spaces are live with captions on, and in which
-language: audio of any other Space is dropped as it arrives.
+Every second one query says which Spaces are live with captions on, in which
+language, and which seats are on their stages: audio of any other Space or seat is
+dropped as it arrives (a speaker's first second on the stage may go uncaptioned), as
+is a datagram whose tag is wrong (mediaserver/captions_feed.py), whose time is more
+than 30 s from now, or that would open a 14th stream in one Space.
+
+A speaker who sends nothing for QUIET_SECONDS (muted: the mixer sends only unmuted
+frames) has their phrase finished at once, not when more audio comes. The worker
+keeps a heartbeat in Redis (`captions-alive`, refreshed every second, gone 3 s after
+it stops) so that the page can say when captions are unavailable.
 
 A stream whose waiting audio grows past settings.CAPTIONS_MAX_BACKLOG seconds (the
 machine cannot keep up) loses its oldest audio, and the room is told its captions are
@@ -15,6 +23,7 @@ behind until that stream has caught up.
 import asyncio
 import contextlib
 import logging
+import os
 import socket
 import time
 from collections import deque
@@ -23,13 +32,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
+import redis.asyncio as aioredis
 from django.conf import settings
 from django.db import close_old_connections
 
 from captions import engine as engines
 from captions import services
 from mediaserver.captions_feed import SAMPLE_RATE, BadDatagram, Chunk, parse_address, unpack
-from rooms.models import Space
+from rooms.models import Participant, Space
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +54,16 @@ FILL_SECONDS = 0.015  # holes shorter than this are clock jitter, not missing au
 # Audio quieter than this (RMS of int16 samples, about -50 dBFS) is not speech.
 VOICE_RMS = 100.0
 RECEIVE_BUFFER = 4 * 1024 * 1024
+# No datagram for this long (muted, left): the phrase in progress is finished now.
+QUIET_SECONDS = 0.8
+TICK_SECONDS = 0.2  # how often quiet streams are looked for
+MAX_STREAMS = 13  # per Space: host, 2 co-hosts, 10 speakers
+MAX_SKEW = 30.0  # seconds between a datagram's time and ours
+# An engine that keeps failing is made again after 1, 2, 4 ... up to 60 s.
+RETRY_FIRST, RETRY_MAX = 1.0, 60.0
+ALIVE_KEY = "captions-alive"
+ALIVE_TTL_MS = 3000
+ALIVE_EVERY = 1.0
 SHUTDOWN_SECONDS = 10.0
 
 
@@ -60,6 +80,11 @@ class Stream:
     queued: float = 0.0  # seconds of audio waiting
     ends_at: float | None = None  # epoch time where the audio given to the engine ends
     heard_at: float = field(default_factory=time.monotonic)  # last audible audio
+    received_at: float = field(default_factory=time.monotonic)  # last datagram
+    open: bool = False  # the engine has audio whose phrase is not finished
+    flush: bool = False  # finish the phrase in progress (the speaker went quiet)
+    failures: int = 0  # engine failures in a row
+    retry_at: float = 0.0  # no engine before this (monotonic), after a failure
     behind: bool = False
     closing: bool = False
     task: asyncio.Task | None = None
@@ -85,11 +110,16 @@ class CaptionsWorker:
         self.max_backlog = settings.CAPTIONS_MAX_BACKLOG if max_backlog is None else max_backlog
         self.poll_seconds = poll_seconds
         self.idle_seconds = idle_seconds
-        threads = threads or max(2, settings.CAPTIONS_CPU_THREADS)
+        # Each recognition uses CAPTIONS_CPU_THREADS cores: no more at once than there
+        # are cores, or the media server's 20 ms clock waits (docs/captions.md).
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        threads = threads or max(1, cores // max(1, settings.CAPTIONS_CPU_THREADS))
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="captions")
         # The poll and "behind" news: never queued behind recognition.
         self.db = ThreadPoolExecutor(1, thread_name_prefix="captions-db")
         self.captioned: dict[int, str] = {}  # live Spaces with captions on → language
+        self.stage: dict[int, set[int]] = {}  # their seats on the stage, by Space
+        self.unsupported: set[tuple[int, int, str]] = set()  # streams told "no model"
         self.streams: dict[tuple[int, int], Stream] = {}
         self.closing: set[Stream] = set()  # retired streams still finishing
         self.behind_spaces: set[int] = set()
@@ -99,6 +129,8 @@ class CaptionsWorker:
         self.discarded = 0  # datagrams of Spaces without captions
         self._bad_logged_at = float("-inf")
         self.poll_failing = False
+        self.redis: aioredis.Redis | None = None
+        self.alive_task: asyncio.Task | None = None
 
     # The receiver: in the event loop, never waits.
 
@@ -122,6 +154,7 @@ class CaptionsWorker:
                 logger.debug("Captions feed socket: %s", exc)
 
         self.transport, _ = await loop.create_datagram_endpoint(Protocol, sock=sock)
+        self.alive_task = loop.create_task(self._keep_alive())
         await self.poll()
         return sock.getsockname()[:2]
 
@@ -136,8 +169,11 @@ class CaptionsWorker:
                 logger.warning("Ignored a datagram that is not captions audio (%s)", exc)
             return
         language = self.captioned.get(chunk.space_id)
-        if language is None:
-            self.discarded += 1  # no captions in this Space: not kept, not heard
+        if language is None or chunk.participant_id not in self.stage.get(chunk.space_id, ()):
+            self.discarded += 1  # no captions in this Space, or not a seat on its stage
+            return
+        if abs(chunk.at - time.time()) > MAX_SKEW:
+            self.discarded += 1  # a replay, or a clock gone wrong
             return
         key = (chunk.space_id, chunk.participant_id)
         stream = self.streams.get(key)
@@ -145,9 +181,17 @@ class CaptionsWorker:
             self.retire(stream)
             stream = None
         if stream is None:
+            if sum(1 for s in self.streams if s[0] == chunk.space_id) >= MAX_STREAMS:
+                self.discarded += 1
+                return
             stream = self.streams[key] = Stream(chunk.space_id, chunk.participant_id, language)
         if stream.failed:
             return
+        now = time.monotonic()
+        if now < stream.retry_at:
+            return  # its engine failed a moment ago
+        stream.received_at = now
+        stream.flush = False
         if float(np.sqrt(np.mean(np.square(chunk.pcm, dtype=np.float64)))) >= VOICE_RMS:
             stream.heard_at = time.monotonic()
         stream.queue.append(chunk)
@@ -181,6 +225,9 @@ class CaptionsWorker:
                     await loop.run_in_executor(self.pool, self._finish, stream)
                     self.closing.discard(stream)
                     return
+                elif stream.flush:
+                    stream.flush = False
+                    await loop.run_in_executor(self.pool, self._finish, stream)
                 else:
                     return
         except Exception:
@@ -226,24 +273,40 @@ class CaptionsWorker:
                 try:
                     stream.engine = engines.load(stream.language)
                 except Exception:
+                    # No model for the language (or it cannot load): said once per
+                    # stream, not again each time the stream comes back after idling.
                     stream.failed = True
-                    logger.exception(
-                        "No captions engine for %r: Space %s is not captioned",
-                        stream.language,
-                        stream.space_id,
-                    )
+                    seen = (stream.space_id, stream.participant_id, stream.language)
+                    if seen not in self.unsupported:
+                        self.unsupported.add(seen)
+                        logger.exception(
+                            "No captions engine for %r: Space %s is not captioned",
+                            stream.language,
+                            stream.space_id,
+                        )
                     return
             for at, pcm in self._runs(stream, chunks):
                 try:
                     segments = stream.engine.feed(pcm, at)
                 except Exception:
-                    # A fresh engine for what comes next; this phrase is lost.
+                    # A fresh engine for what comes next, after a while; this phrase is lost.
                     logger.exception("Captions engine failed on Space %s", stream.space_id)
-                    stream.engine = None
+                    self._failed(stream)
                     return
+                stream.failures = 0
+                stream.open = True
                 self._publish(stream, segments)
         finally:
             close_old_connections()
+
+    @staticmethod
+    def _failed(stream: Stream) -> None:
+        """Drop the engine; the next one is made after a backoff (1 s, 2 s, ... 60 s)."""
+        stream.engine = None
+        stream.open = False
+        stream.failures += 1
+        delay = min(RETRY_MAX, RETRY_FIRST * 2 ** (stream.failures - 1))
+        stream.retry_at = time.monotonic() + delay
 
     def _runs(self, stream: Stream, chunks: list[Chunk]):
         """The chunks as contiguous pieces of audio, each with the time of its start."""
@@ -266,6 +329,9 @@ class CaptionsWorker:
             yield start, np.concatenate(pieces)
 
     def _finish(self, stream: Stream) -> None:
+        """The phrase in progress is over: caption it, and start afresh (an engine is
+        cheap: the model is shared)."""
+        stream.open = False
         if stream.engine is None:
             return
         close_old_connections()
@@ -311,11 +377,20 @@ class CaptionsWorker:
             close_old_connections()
 
     @staticmethod
-    def _captioned_spaces() -> dict[int, str]:
+    def _captioned_spaces() -> tuple[dict[int, str], dict[int, set[int]]]:
+        """The live Spaces with captions on (their language), and the seats on their
+        stages now (host, co-hosts, speakers who have not left)."""
         close_old_connections()
         try:
             live = Space.objects.filter(state=Space.State.LIVE, captions=True)
-            return dict(live.values_list("id", "captions_language"))
+            captioned = dict(live.values_list("id", "captions_language"))
+            stage: dict[int, set[int]] = {space_id: set() for space_id in captioned}
+            seats = Participant.objects.filter(
+                space_id__in=captioned, left_at__isnull=True, role__in=Participant.STAGE_ROLES
+            ).values_list("space_id", "id")
+            for space_id, seat_id in seats:
+                stage[space_id].add(seat_id)
+            return captioned, stage
         finally:
             close_old_connections()
 
@@ -325,7 +400,7 @@ class CaptionsWorker:
         """Read which Spaces are captioned; close the streams that should stop."""
         loop = asyncio.get_running_loop()
         try:
-            self.captioned = await loop.run_in_executor(self.db, self._captioned_spaces)
+            self.captioned, self.stage = await loop.run_in_executor(self.db, self._captioned_spaces)
             if self.poll_failing:
                 self.poll_failing = False
                 logger.warning("Reading which Spaces have captions again")
@@ -338,22 +413,61 @@ class CaptionsWorker:
         for stream in list(self.streams.values()):
             if (
                 self.captioned.get(stream.space_id) != stream.language
+                or stream.participant_id not in self.stage.get(stream.space_id, ())
                 or now - stream.heard_at > self.idle_seconds
             ):
                 self.retire(stream)
 
+    def finish_quiet(self) -> None:
+        """Finish the phrase of each speaker who has sent nothing for QUIET_SECONDS."""
+        now = time.monotonic()
+        for stream in self.streams.values():
+            if stream.open and not stream.flush and now - stream.received_at > QUIET_SECONDS:
+                stream.flush = True
+                self._kick(stream)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set, then close every stream (their phrases are finished)."""
+        polled = time.monotonic()
+        tick = min(TICK_SECONDS, self.poll_seconds)
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.poll_seconds)
-            if not stop.is_set():
+                await asyncio.wait_for(stop.wait(), tick)
+            if stop.is_set():
+                break
+            self.finish_quiet()
+            if time.monotonic() - polled >= self.poll_seconds:
+                polled = time.monotonic()
                 await self.poll()
         await self.close()
+
+    async def _keep_alive(self) -> None:
+        """Tell the pages this worker is up: a key that lapses soon after it stops."""
+        failing = False
+        while True:
+            try:
+                if self.redis is None:
+                    self.redis = aioredis.from_url(
+                        settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
+                    )
+                await self.redis.set(ALIVE_KEY, "1", px=ALIVE_TTL_MS)
+                failing = False
+            except Exception as exc:
+                if not failing:
+                    failing = True
+                    logger.warning("Captions heartbeat failed: %s", exc)
+            await asyncio.sleep(ALIVE_EVERY)
 
     async def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+        if self.alive_task is not None:
+            self.alive_task.cancel()
+            with contextlib.suppress(BaseException):
+                await self.alive_task
+        if self.redis is not None:
+            with contextlib.suppress(Exception):
+                await self.redis.aclose()
         for stream in list(self.streams.values()):
             self.retire(stream)
         draining = [s.task for s in self.closing if s.task is not None]

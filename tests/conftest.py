@@ -74,6 +74,9 @@ def pytest_configure(config):
     # Fast hashing and a per-process cache: tests must not share rate-limit counters.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # No captions feed: a media server a test starts must not send a developer's
+    # running worker (`make run`, default port) its audio. Tests of the feed set their own.
+    settings.CAPTIONS_FEED_ADDRESS = ""
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 that rooms never imports captions): the languages that can be captioned, and the words
 of the captions region's script."""
 
+import redis
 from django import template
 from django.conf import settings
 from django.utils.text import capfirst
@@ -11,6 +12,25 @@ from django.utils.translation import gettext as _
 from captions.languages import available_languages
 
 register = template.Library()
+
+WORKER_ALIVE_KEY = "captions-alive"  # captions/worker.py keeps it (3 s TTL, set every 1 s)
+_redis: redis.Redis | None = None
+
+
+@register.simple_tag
+def captions_worker_alive() -> bool | None:
+    """Whether the captions worker is running (its heartbeat is in Redis): one GET;
+    None when Redis cannot tell (then the page says nothing)."""
+    global _redis
+    try:
+        if _redis is None:
+            _redis = redis.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5
+            )
+        return _redis.get(WORKER_ALIVE_KEY) is not None
+    except Exception:
+        _redis = None
+        return None
 
 
 @register.simple_tag
@@ -41,4 +61,5 @@ def caption_strings() -> dict:
         "saving": _("Saving…"),
         "failed": _("Could not change the captions: try again."),
         "waiting": _("Captions appear here when someone speaks."),
+        "down": _("Captions are unavailable right now."),
     }

@@ -12,14 +12,17 @@ import time
 
 import numpy as np
 import pytest
+import redis
+from django.conf import settings
 from django.db import connection
 
 import captions.engine
+import captions.worker
 from captions.engine import Segment
 from captions.models import CaptionSegment
 from captions.services import captions_set
-from captions.worker import CaptionsWorker
-from mediaserver.captions_feed import pack
+from captions.worker import ALIVE_KEY, CaptionsWorker
+from mediaserver.captions_feed import TAG_SIZE, pack
 from rooms import services as rooms
 from rooms.models import Participant
 from tests.factories import UserFactory
@@ -370,6 +373,7 @@ def test_an_engine_that_fails_is_replaced_and_the_worker_goes_on(space, seats, e
         for data in chunks(space.pk, hana.pk, 1000, seconds=0.1, at=time.time() + 1):
             send(data)
         await until(lambda: worker.streams and next(iter(worker.streams.values())).engine is None)
+        await asyncio.sleep(1.1)  # a failed engine is made again after a second
         for data in chunks(space.pk, hana.pk, 2000, seconds=0.3, at=time.time() + 2):
             send(data)
         await until(lambda: len(LevelEngine.made) == 2 and LevelEngine.made[1].fed)
@@ -397,3 +401,180 @@ def test_a_language_without_a_model_captions_nothing_and_crashes_nothing(
     run(scenario)
 
     assert events == []
+
+
+def test_a_speaker_who_mutes_has_their_last_phrase_captioned_within_two_seconds(
+    space, seats, events
+):
+    hana, _sam = seats
+
+    async def scenario(worker, send):
+        for data in chunks(space.pk, hana.pk, 1000, seconds=0.5, at=time.time()):
+            send(data)
+        last = time.monotonic()
+        # Muted: the mixer sends nothing more, and the worker finishes the phrase itself.
+        await until(lambda: finals(events), timeout=2.0)
+        assert time.monotonic() - last < 2.0
+        assert [e["text"] for e in finals(events)] == ["level1000"]
+
+    run(scenario)
+
+    assert [e["text"] for e in finals(events)] == ["level1000"]
+
+
+def test_a_seat_not_on_the_stage_is_not_heard(space, seats, events):
+    hana, _sam = seats
+    listener = rooms.space_join(space=space, user=UserFactory(handle="lou"))
+
+    async def scenario(worker, send):
+        for data in chunks(space.pk, listener.pk, 3000, seconds=0.3, at=time.time()):
+            send(data)
+        for data in chunks(space.pk, hana.pk, 1000, seconds=0.3, at=time.time()):
+            send(data)
+        await until(lambda: LevelEngine.made and LevelEngine.made[0].fed)
+
+    worker = run(scenario)
+
+    assert worker.discarded == 3
+    assert [e["text"] for e in finals(events)] == ["level1000"]
+
+
+def test_a_speaker_who_leaves_the_stage_is_heard_no_more(space, seats, events):
+    _hana, sam = seats
+
+    async def scenario(worker, send):
+        for data in chunks(space.pk, sam.pk, 1000, seconds=0.3, at=time.time()):
+            send(data)
+        await until(lambda: finals(events))
+        await asyncio.to_thread(_leave_stage, sam.pk)
+        await until(lambda: sam.pk not in worker.stage.get(space.pk, ()))
+        for data in chunks(space.pk, sam.pk, 2000, seconds=0.3, at=time.time()):
+            send(data)
+        await until(lambda: worker.discarded >= 3)
+
+    run(scenario)
+
+    assert [e["text"] for e in finals(events)] == ["level1000"]
+
+
+def _leave_stage(participant_id):
+    try:
+        Participant.objects.filter(pk=participant_id).update(role=Participant.Role.LISTENER)
+    finally:
+        connection.close()
+
+
+def test_audio_timed_far_from_now_is_dropped(space, seats, events):
+    hana, _sam = seats
+
+    async def scenario(worker, send):
+        for data in chunks(space.pk, hana.pk, 3000, seconds=0.3, at=time.time() - 60):
+            send(data)
+        for data in chunks(space.pk, hana.pk, 1000, seconds=0.3, at=time.time()):
+            send(data)
+        await until(lambda: LevelEngine.made and LevelEngine.made[0].fed)
+
+    worker = run(scenario)
+
+    assert worker.discarded == 3
+    assert [e["text"] for e in finals(events)] == ["level1000"]
+
+
+def test_a_space_has_at_most_so_many_streams(space, seats, events, monkeypatch):
+    hana, sam = seats
+    monkeypatch.setattr(captions.worker, "MAX_STREAMS", 1)
+
+    async def scenario(worker, send):
+        for data in chunks(space.pk, hana.pk, 1000, seconds=0.3, at=time.time()):
+            send(data)
+        await until(lambda: worker.streams)
+        for data in chunks(space.pk, sam.pk, 2000, seconds=0.3, at=time.time()):
+            send(data)
+        await until(lambda: worker.discarded >= 3)
+
+    run(scenario)
+
+    assert [e["text"] for e in finals(events)] == ["level1000"]
+
+
+def test_a_datagram_not_signed_with_the_sites_key_is_dropped(space, seats, events, settings):
+    hana, _sam = seats
+    good = chunks(space.pk, hana.pk, 1000, seconds=0.3, at=time.time())
+    tampered = [data[: -TAG_SIZE - 1] + b"\x01" + data[-TAG_SIZE:] for data in good]
+    key = settings.SECRET_KEY
+    settings.SECRET_KEY = "another-site"
+    forged = chunks(space.pk, hana.pk, 3000, seconds=0.3, at=time.time())
+    settings.SECRET_KEY = key
+
+    async def scenario(worker, send):
+        for data in forged + tampered:
+            send(data)
+        await until(lambda: worker.bad >= 6)
+        for data in good:
+            send(data)
+        await until(lambda: LevelEngine.made and LevelEngine.made[0].fed)
+
+    worker = run(scenario)
+
+    assert worker.bad == 6
+    assert [e["text"] for e in finals(events)] == ["level1000"]
+
+
+def test_an_engine_that_keeps_failing_is_made_again_after_a_while(space, seats, monkeypatch):
+    hana, _sam = seats
+    made = []
+
+    class Broken(LevelEngine):
+        def feed(self, pcm, at):
+            made.append(time.monotonic())
+            raise RuntimeError("the model fell over")
+
+    monkeypatch.setattr(captions.engine, "load", Broken, raising=False)
+
+    async def scenario(worker, send):
+        # Half a second of speech, as the mixer sends it: one datagram each 100 ms.
+        for data in chunks(space.pk, hana.pk, 1000, seconds=0.5, at=time.time()):
+            send(data)
+            await asyncio.sleep(0.1)
+
+    run(scenario)
+
+    assert len(made) == 1
+
+
+def test_a_language_without_a_model_is_logged_once_per_speaker(
+    space, seats, events, monkeypatch, caplog
+):
+    hana, _sam = seats
+
+    def no_model(language):
+        raise LookupError(f"no model for {language}")
+
+    monkeypatch.setattr(captions.engine, "load", no_model, raising=False)
+
+    async def scenario(worker, send):
+        for _ in range(2):
+            for data in chunks(space.pk, hana.pk, 1000, seconds=0.3, at=time.time()):
+                send(data)
+            await until(lambda: worker.streams and next(iter(worker.streams.values())).failed)
+            await until(lambda: not worker.streams)  # idle: retired, then it comes back
+
+    run(scenario, idle_seconds=0.2)
+
+    assert len([r for r in caplog.records if "No captions engine" in r.getMessage()]) == 1
+
+
+def test_a_running_worker_keeps_a_heartbeat(space):
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.delete(ALIVE_KEY)
+    seen = []
+
+    async def scenario(worker, send):
+        await until(lambda: worker.redis is not None)
+        await asyncio.sleep(0.3)
+        seen.append(await asyncio.to_thread(client.pttl, ALIVE_KEY))
+
+    run(scenario)
+
+    assert 0 < seen[0] <= 3000
+    client.close()

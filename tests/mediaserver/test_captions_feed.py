@@ -7,11 +7,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from mediaserver import captions_feed
 from mediaserver.captions_feed import (
     HEADER,
+    TAG_SIZE,
     BadDatagram,
     CaptionsTap,
     Decimator,
+    _tag,
     pack,
     parse_address,
     unpack,
@@ -75,11 +78,21 @@ def test_a_datagram_packs_and_unpacks():
 
     chunk = unpack(data)
 
-    assert len(data) == HEADER.size + 3200
+    assert len(data) == HEADER.size + 3200 + TAG_SIZE
     assert (chunk.space_id, chunk.participant_id, chunk.at) == (7, 2**40, 1764680000.123)
     assert chunk.pcm.dtype == np.int16
     assert np.array_equal(chunk.pcm, pcm)
     assert chunk.duration == pytest.approx(0.1)
+
+
+def signed(raw: bytes) -> bytes:
+    """`raw` with a good tag: what the checks behind the tag see."""
+    return raw + _tag(raw)
+
+
+def raw(pcm_samples: int = 10) -> bytes:
+    data = pack(space_id=1, participant_id=1, at=0, pcm=np.zeros(pcm_samples, np.int16))
+    return data[:-TAG_SIZE]
 
 
 @pytest.mark.parametrize(
@@ -87,13 +100,14 @@ def test_a_datagram_packs_and_unpacks():
     [
         b"",
         b"hello",
-        b"XXXX" + pack(space_id=1, participant_id=1, at=0, pcm=np.zeros(10, np.int16))[4:],
-        pack(space_id=1, participant_id=1, at=0, pcm=np.zeros(10, np.int16))[:-1],  # odd
-        pack(space_id=1, participant_id=1, at=0, pcm=np.zeros(0, np.int16)),  # no audio
-        pack(space_id=1, participant_id=1, at=0, pcm=np.zeros(10, np.int16))[:4]
-        + b"\x09"
-        + pack(space_id=1, participant_id=1, at=0, pcm=np.zeros(10, np.int16))[5:],  # version
-        HEADER.pack(b"SPCF", 1, 1, 1, 0) + bytes(2 * 16001),  # over a second
+        raw(),  # no tag (the first version's datagram)
+        raw() + bytes(TAG_SIZE),  # a wrong tag
+        raw()[:-1] + b"\x01" + pack(space_id=1, participant_id=1, at=0, pcm=np.zeros(10))[-16:],
+        signed(b"XXXX" + raw()[4:]),
+        signed(raw()[:-1]),  # odd
+        signed(raw(0)),  # no audio
+        signed(raw()[:4] + b"\x09" + raw()[5:]),  # version
+        signed(HEADER.pack(b"SPCF", 2, 1, 1, 0) + bytes(2 * 16001)),  # over a second
     ],
 )
 def test_what_is_not_a_datagram_of_ours_is_refused(data):
@@ -195,3 +209,38 @@ def test_no_address_no_feed(worker):
     play(room, {"s1": 1000}, ticks=10)
 
     assert room.captions.sent == 0
+
+
+def test_no_address_no_socket_no_resampling(monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("the tap did work with no feed address")
+
+    monkeypatch.setattr(captions_feed, "Decimator", never)
+    monkeypatch.setattr(captions_feed, "_shared_socket", never)
+    room = room_with("", speaker(1))
+
+    play(room, {"s1": 1000}, ticks=10)
+
+    assert room.captions.sent == 0
+
+
+def test_the_address_is_looked_up_once_per_process(worker, monkeypatch):
+    address, _receive = worker
+    calls = []
+    lookup = socket.getaddrinfo
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return lookup(*args, **kwargs)
+
+    monkeypatch.setattr(captions_feed, "_resolved", {})
+    monkeypatch.setattr(socket, "getaddrinfo", counted)
+    first, second = CaptionsTap(SPACE, address), CaptionsTap(SPACE + 1, address)
+
+    assert len(calls) == 1
+    assert first.address == second.address
+
+
+def test_the_suite_sends_no_audio_to_a_running_worker(settings):
+    # A developer's `make run` worker listens on the default address: tests stay off it.
+    assert settings.CAPTIONS_FEED_ADDRESS == ""

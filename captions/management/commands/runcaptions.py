@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import os
 import signal
 
 from django.core.management.base import BaseCommand
@@ -10,6 +11,7 @@ from captions import engine
 from captions.worker import CaptionsWorker
 
 logger = logging.getLogger("captions")
+NICENESS = 10
 
 
 class Command(BaseCommand):
@@ -17,6 +19,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s captions %(message)s")
+        # Recognition is a batch job next to the media server's 20 ms clock: yield the
+        # CPU to it (docs/captions.md, "Pipeline"). Captions fall behind, not the audio.
+        try:
+            os.nice(NICENESS)
+        except OSError as exc:
+            logger.warning("Could not lower the captions worker's priority: %s", exc)
         asyncio.run(self.main())
 
     async def main(self):

@@ -50,6 +50,7 @@ export function captionsState() {
     large: remembered(KEYS.large),
     saving: false, // the host's switch is on its way
     error: "", // why the switch was refused
+    workerDown: section.dataset.worker === "down", // no captions worker when the page loaded
   };
 }
 
@@ -143,7 +144,9 @@ function renderLines(state) {
     item.append(element("span", "caption-speaker", line.name), element("span", "caption-text", line.text));
     return item;
   });
-  if (!items.length) items.push(element("li", "caption-waiting", strings.waiting));
+  if (!items.length) {
+    items.push(element("li", "caption-waiting", state.workerDown ? strings.down : strings.waiting));
+  }
   $("captions-lines").replaceChildren(...items);
 }
 
