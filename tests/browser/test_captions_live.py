@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import redis
 from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -19,6 +20,7 @@ from captions.services import (
     captions_behind_send,
     captions_set,
 )
+from captions.worker import ALIVE_KEY
 from rooms import services
 from tests.browser.a11y import assert_accessible
 from tests.browser.test_room_states import call, open_as, shot
@@ -27,6 +29,17 @@ from tests.factories import UserFactory
 from tests.rooms.conftest import on_stage
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def worker_alive():
+    """A captions worker's heartbeat, as runcaptions keeps it (these tests make the
+    worker's calls themselves)."""
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.set(ALIVE_KEY, "1", px=600_000)
+    yield client
+    client.delete(ALIVE_KEY)
+    client.close()
 
 
 @pytest.fixture
@@ -220,3 +233,18 @@ def test_italian_captions_without_a_model_are_explained(browser, english_only_se
     expect(controls.locator("#captions-controls-note")).to_be_hidden()
     expect(listener.locator("#captions-unavailable")).to_be_hidden()
     expect(listener.locator("#captions-region")).to_be_visible()
+
+
+def test_without_a_captions_worker_the_page_says_so_until_captions_come(
+    browser, daphne_server, room, worker_alive
+):
+    worker_alive.delete(ALIVE_KEY)
+    listener = connected(open_as(browser, daphne_server), room["url"])
+    notice = listener.locator("#captions-unavailable")
+    expect(notice).to_be_visible()
+    expect(notice).to_have_text("Captions are unavailable right now.")
+
+    # The worker came back: its first caption answers the notice.
+    say(room["seat"], "ada-1", "We are back.", final=True)
+    expect(listener.locator("#captions-lines li.caption")).to_contain_text("We are back.")
+    expect(notice).to_be_hidden()

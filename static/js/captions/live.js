@@ -145,7 +145,7 @@ function renderLines(state) {
     return item;
   });
   if (!items.length) {
-    items.push(element("li", "caption-waiting", state.workerDown ? strings.down : strings.waiting));
+    items.push(element("li", "caption-waiting", strings.waiting));
   }
   $("captions-lines").replaceChildren(...items);
 }
@@ -188,8 +188,11 @@ export function renderCaptions(state, { settings, live, moderator }) {
   $("captions-size").setAttribute("aria-pressed", String(state.large));
   $("captions-size").hidden = state.hidden || Boolean(unavailable);
   visibility.hidden = Boolean(unavailable);
-  $("captions-unavailable").hidden = !unavailable;
-  $("captions-unavailable").textContent = unavailable;
+  // No worker when the page loaded, and nothing captioned since: said where a screen
+  // reader hears it too (the lines are hidden from it).
+  const down = state.workerDown && !state.lines.length ? strings.down : "";
+  $("captions-unavailable").hidden = !(unavailable || down);
+  $("captions-unavailable").textContent = unavailable || down;
   $("captions-behind").hidden = !enabled || !state.behind || state.hidden || Boolean(unavailable);
   $("captions-region").hidden = !enabled || state.hidden || Boolean(unavailable);
   if (enabled) {
