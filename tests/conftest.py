@@ -205,12 +205,15 @@ def live_env(**overrides) -> dict:
     return env
 
 
-def start_daphne(port: int, log) -> subprocess.Popen:
-    """A real Daphne process serving the app on the test database, once it listens."""
+def start_daphne(
+    port: int, log, application: str = "spaces_site.asgi:application"
+) -> subprocess.Popen:
+    """A real Daphne process serving the app (or another ASGI `application`) on the test
+    database, once it listens."""
     env = live_env()
     command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
     process = subprocess.Popen(
-        [*command, "spaces_site.asgi:application"],
+        [*command, application],
         cwd=settings.BASE_DIR,
         env=env,
         stdout=log,

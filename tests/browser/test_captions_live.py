@@ -2,10 +2,7 @@
 and final captions under the speaker's name, announced once; each listener's own choices;
 the host's switch, live for everyone; a language without a speech model said plainly."""
 
-import subprocess
-import sys
 import tempfile
-import time
 from datetime import timedelta
 
 import pytest
@@ -24,7 +21,7 @@ from captions.worker import ALIVE_KEY
 from rooms import services
 from tests.browser.a11y import assert_accessible
 from tests.browser.test_room_states import call, open_as, shot
-from tests.conftest import _free_port, _port_open, live_env, stop_daphne
+from tests.conftest import _free_port, start_daphne, stop_daphne
 from tests.factories import UserFactory
 from tests.rooms.conftest import on_stage
 
@@ -190,23 +187,7 @@ def english_only_server(transactional_db):
     model without the multilingual one)."""
     port = _free_port()
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
-                "tests.browser.english_only_asgi:application",
-            ],
-            cwd=settings.BASE_DIR,
-            env=live_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while not _port_open(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                log.seek(0)
-                pytest.fail(f"Daphne did not start:\n{log.read().decode()[-3000:]}")
-            time.sleep(0.05)
+        process = start_daphne(port, log, "tests.browser.english_only_asgi:application")
         yield f"http://localhost:{port}"
         stop_daphne(process)
 
