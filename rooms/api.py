@@ -1,5 +1,6 @@
 """REST API for Spaces: the same services as the pages and the room's WebSocket."""
 
+from django.conf import settings
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -105,6 +106,9 @@ class SpaceInput(serializers.Serializer):
     speak_policy = serializers.ChoiceField(Space.SpeakPolicy.choices, required=False)
     record = serializers.BooleanField(required=False)
     captions = serializers.BooleanField(required=False)
+    captions_language = serializers.ChoiceField(
+        settings.LANGUAGES, required=False, help_text="Default: the host's language."
+    )
 
 
 class SpaceUpdateInput(serializers.Serializer):

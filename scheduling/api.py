@@ -1,5 +1,6 @@
 """REST API for scheduling: the same services as the pages."""
 
+from django.conf import settings
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -23,6 +24,9 @@ class ScheduleInput(serializers.Serializer):
     speak_policy = serializers.ChoiceField(Space.SpeakPolicy.choices, required=False)
     record = serializers.BooleanField(required=False)
     captions = serializers.BooleanField(required=False)
+    captions_language = serializers.ChoiceField(
+        settings.LANGUAGES, required=False, help_text="Default: the host's language."
+    )
     cohosts = serializers.ListField(
         child=serializers.CharField(max_length=20), required=False, help_text="Handles."
     )

@@ -16,6 +16,28 @@ def test_it_creates_a_live_space(alice_api, alice):
     assert Space.objects.get().host == alice
 
 
+def test_it_creates_a_space_captioned_in_the_language_asked(alice_api, alice):
+    response = alice_api.post(
+        "/api/spaces/",
+        {"title": "In italiano", "captions": True, "captions_language": "it"},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    space = Space.objects.get()
+    assert (space.captions, space.captions_language) == (True, "it")
+
+
+def test_a_caption_language_we_do_not_have_is_a_400(alice_api):
+    response = alice_api.post(
+        "/api/spaces/", {"title": "Klingon", "captions_language": "tlh"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["captions_language"]
+    assert Space.objects.count() == 0
+
+
 @pytest.mark.parametrize(
     ("data", "errors"),
     [

@@ -76,3 +76,23 @@ def test_a_reminder_on_an_ended_space_is_a_clear_400(api, scheduled, fan):
 
     assert response.status_code == 400
     assert response.json()["detail"] == "This Space has ended or was cancelled."
+
+
+def test_the_api_schedules_a_space_captioned_in_italian(api, host):
+    api.force_authenticate(host)
+    starts = timezone.now() + timedelta(days=1)
+
+    created = api.post(
+        "/api/spaces/scheduled/",
+        {
+            "title": "Domani",
+            "starts_at": starts.isoformat(),
+            "captions": True,
+            "captions_language": "it",
+        },
+        format="json",
+    )
+
+    assert created.status_code == 201
+    space = Space.objects.get(code=created.json()["code"])
+    assert (space.captions, space.captions_language) == (True, "it")
