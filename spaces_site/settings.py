@@ -342,6 +342,8 @@ SPECTACULAR_SETTINGS = {
     "PATH_CONVERTER_OVERRIDES": {
         "id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}
     },
+    # One name for the languages wherever they appear (a person's, a Space's captions').
+    "ENUM_NAME_OVERRIDES": {"LanguageEnum": LANGUAGES},
 }
 
 # Content Security Policy: no inline script anywhere; nonces for the few pages
