@@ -155,3 +155,10 @@ def captions_behind_send(*, space_id: int, behind: bool) -> None:
     """Tell the room that its captions are running behind (audio was dropped to catch
     up), or that they have caught up again."""
     emit_now(current(space_id), "captions.behind", behind=behind)
+
+
+def transcript_delete(*, space_id: int) -> int:
+    """Forget what was said in a Space: its recording was deleted (by its host, or
+    expired), and its transcript goes with it, in the same transaction. The count."""
+    deleted, _by_model = CaptionSegment.objects.filter(space_id=space_id).delete()
+    return deleted

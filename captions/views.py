@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from captions.languages import available_languages
+from captions import engine
 from captions.services import captions_set
 from core.errors import error_code, error_message
 from rooms.selectors import space_get
@@ -26,7 +26,7 @@ def captions_state(space) -> dict:
     return {
         "enabled": space.captions,
         "language": space.captions_language,
-        "available": space.captions_language in available_languages(),
+        "available": space.captions_language in engine.languages(),
     }
 
 

@@ -9,7 +9,7 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
-from captions.languages import available_languages
+from captions import engine
 
 register = template.Library()
 
@@ -36,7 +36,7 @@ def captions_worker_alive() -> bool | None:
 @register.simple_tag
 def caption_languages() -> str:
     """The languages this site's speech models caption, space-separated (for the script)."""
-    return " ".join(sorted(available_languages()))
+    return " ".join(sorted(engine.languages()))
 
 
 @register.simple_tag
